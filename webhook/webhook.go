@@ -1,0 +1,60 @@
+// Package webhook signs and verifies OneTalk webhooks and parses their
+// payloads. It follows Standard Webhooks (https://www.standardwebhooks.com):
+// every request carries a webhook-id, a webhook-timestamp in Unix seconds and
+// a webhook-signature of "v1," plus the base64 HMAC-SHA256 of
+// id.timestamp.body. The service signs with it; a receiver verifies with it.
+//
+// It uses the standard library only, so a receiver can import it alone.
+package webhook
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"time"
+)
+
+// The Standard Webhooks request headers.
+const (
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
+)
+
+// DefaultTolerance is how far a request's timestamp may be from the
+// receiver's clock: it bounds how long a captured request can be replayed.
+const DefaultTolerance = 5 * time.Minute
+
+// secretPrefix marks a signing secret so it is recognisable in a config file
+// or a leak scanner, as Svix and Standard Webhooks do.
+const secretPrefix = "whsec_"
+
+// secretSize is 32 bytes: the HMAC-SHA256 block-size half, as many bits as
+// the hash gives.
+const secretSize = 32
+
+// NewSecret returns a new signing secret: "whsec_" and the standard, padded
+// base64 of 32 random bytes.
+func NewSecret() (string, error) {
+	var b [secretSize]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return secretPrefix + base64.StdEncoding.EncodeToString(b[:]), nil
+}
+
+// DecodeSecret returns the key bytes of a signing secret, given with or
+// without its "whsec_" prefix.
+func DecodeSecret(secret string) ([]byte, error) {
+	s := strings.TrimPrefix(secret, secretPrefix)
+	if s == "" {
+		return nil, errors.New("webhook: secret is empty")
+	}
+	key, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		// The base64 error gives the offset only, never the secret itself.
+		return nil, errors.New("webhook: secret is not standard base64 after whsec_: " + err.Error())
+	}
+	return key, nil
+}
