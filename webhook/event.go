@@ -92,6 +92,9 @@ type Contact struct {
 // CustomFieldMap returns the contact's custom fields by field code, under
 // whichever name they came.
 func (c *Contact) CustomFieldMap() map[string]CustomField {
+	if c == nil {
+		return nil
+	}
 	if c.CustomFields != nil {
 		return c.CustomFields
 	}

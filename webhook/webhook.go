@@ -30,8 +30,8 @@ const DefaultTolerance = 5 * time.Minute
 // or a leak scanner, as Svix and Standard Webhooks do.
 const secretPrefix = "whsec_"
 
-// secretSize is 32 bytes: the HMAC-SHA256 block-size half, as many bits as
-// the hash gives.
+// secretSize is 32 bytes, the size of a SHA-256 output: a longer HMAC key
+// adds no strength.
 const secretSize = 32
 
 // NewSecret returns a new signing secret: "whsec_" and the standard, padded
