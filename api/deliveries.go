@@ -1,0 +1,148 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+type deliveryJSON struct {
+	ID             string          `json:"id"`
+	EventID        string          `json:"eventID"`
+	EventType      string          `json:"eventType"`
+	Status         string          `json:"status"`
+	AttemptCount   int             `json:"attemptCount"`
+	NextAttemptAt  *time.Time      `json:"nextAttemptAt"`
+	LastStatusCode *int            `json:"lastStatusCode"`
+	LastError      string          `json:"lastError"`
+	CreatedAt      time.Time       `json:"createdAt"`
+	SucceededAt    *time.Time      `json:"succeededAt"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
+	Attempts       []attemptJSON   `json:"attempts,omitempty"`
+}
+
+type attemptJSON struct {
+	N            int       `json:"n"`
+	StartedAt    time.Time `json:"startedAt"`
+	DurationMs   int64     `json:"durationMs"`
+	StatusCode   *int      `json:"statusCode"`
+	Error        string    `json:"error"`
+	ResponseBody string    `json:"responseBody"`
+}
+
+func toDeliveryJSON(d otw.Delivery) deliveryJSON {
+	out := deliveryJSON{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status, AttemptCount: d.AttemptCount,
+		NextAttemptAt: d.NextAttemptAt, LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: d.CreatedAt,
+		SucceededAt: d.SucceededAt, Payload: d.Payload}
+	if d.Attempts != nil {
+		out.Attempts = make([]attemptJSON, len(d.Attempts))
+		for i, a := range d.Attempts {
+			out.Attempts[i] = attemptJSON(a)
+		}
+	}
+	return out
+}
+
+// ParseListParams reads the deliveries list's query: status, eventType,
+// limit (1 to 250, default 50) and cursor.
+func ParseListParams(r *http.Request, org int64) (store.ListParams, error) {
+	q := r.URL.Query()
+	p := store.ListParams{OrganizationID: org, Status: q.Get("status"), EventType: q.Get("eventType"), Limit: 50, Cursor: q.Get("cursor")}
+	var c checker
+	switch p.Status {
+	case "", otw.DeliveryPending, otw.DeliverySucceeded, otw.DeliveryFailed:
+	default:
+		c.fail("status", "must be pending, succeeded or failed")
+	}
+	if p.EventType != "" && !event.Known(p.EventType) {
+		c.fail("eventType", "unknown event type %q", p.EventType)
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 250 {
+			c.fail("limit", "must be an integer from 1 to 250")
+		}
+		p.Limit = n
+	}
+	if p.Cursor != "" {
+		if n, err := strconv.ParseInt(p.Cursor, 10, 64); err != nil || n <= 0 {
+			c.fail("cursor", "not a cursor this API returned")
+		}
+	}
+	return p, c.err()
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, org int64) {
+	p, err := ParseListParams(r, org)
+	var page []otw.Delivery
+	var next string
+	if err == nil {
+		page, next, err = s.store.ListDeliveries(r.Context(), p)
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]deliveryJSON, len(page))
+	for i, d := range page {
+		out[i] = toDeliveryJSON(d)
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "nextCursor": nextCursor})
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, org int64) {
+	d, err := s.store.GetDelivery(r.Context(), org, r.PathValue("id"))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toDeliveryJSON(d))
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, org int64) {
+	if err := s.store.RetryDelivery(r.Context(), org, r.PathValue("id"), s.now()); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.notify()
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": r.PathValue("id"), "status": otw.DeliveryPending})
+}
+
+func (s *Server) recoverDeliveries(w http.ResponseWriter, r *http.Request, org int64) {
+	body, err := readBody(r, maxSmallBody)
+	var since time.Time
+	if err == nil {
+		var m map[string]json.RawMessage
+		if m, err = fields(body); err == nil {
+			var c checker
+			var raw string
+			if c.decode(m, "since", "an RFC 3339 time", &raw) {
+				if since, err = time.Parse(time.RFC3339Nano, raw); err != nil {
+					c.fail("since", "must be an RFC 3339 time such as 2026-11-25T10:00:00Z")
+				}
+			}
+			err = c.err()
+		}
+	}
+	var n int
+	if err == nil {
+		n, err = s.store.RecoverDeliveries(r.Context(), org, since, s.now())
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if n > 0 {
+		s.notify()
+	}
+	writeJSON(w, http.StatusAccepted, map[string]int{"requeued": n})
+}

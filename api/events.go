@@ -1,0 +1,140 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 255
+
+func (s *Server) eventTypes(w http.ResponseWriter, r *http.Request) {
+	type typeJSON struct {
+		Type        string          `json:"type"`
+		Description string          `json:"description"`
+		Example     json.RawMessage `json:"example"`
+		Schema      json.RawMessage `json:"schema"`
+	}
+	var out []typeJSON
+	for _, t := range event.Types() {
+		out = append(out, typeJSON{t.Name, t.Description, t.Example, t.Schema})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+// toEvents turns parsed events into domain events with fresh IDs.
+func (s *Server) toEvents(parsed []event.Parsed, idempotencyKey string) []otw.Event {
+	now := s.now().UTC()
+	events := make([]otw.Event, len(parsed))
+	for i, p := range parsed {
+		events[i] = otw.Event{ID: otw.NewID("evt_", now), OrganizationID: p.OrganizationID, Type: p.Type,
+			OrderKey: p.OrderKey, Body: p.Body, CreatedAt: now, IdempotencyKey: idempotencyKey}
+	}
+	return events
+}
+
+// insert stores events and answers only once they are committed: a 202
+// means the event survives any crash from here on.
+func (s *Server) insert(r *http.Request, events []otw.Event) ([]store.Inserted, error) {
+	ins, err := s.store.InsertEvents(r.Context(), events, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range ins {
+		if in.DeliveryID != "" && !in.Existing {
+			s.notify()
+			break
+		}
+	}
+	return ins, nil
+}
+
+func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey || strings.TrimSpace(key) != key {
+		writeError(w, r, s.log, otw.Invalid("bad Idempotency-Key",
+			otw.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters, no surrounding spaces"}))
+		return
+	}
+	body, err := readBody(r, event.MaxEventBytes)
+	if err == nil {
+		var p event.Parsed
+		if p, err = event.Parse(body); err == nil {
+			var ins []store.Inserted
+			if ins, err = s.insert(r, s.toEvents([]event.Parsed{p}, key)); err == nil {
+				var dlv *string
+				if ins[0].DeliveryID != "" {
+					dlv = &ins[0].DeliveryID
+				}
+				writeJSON(w, http.StatusAccepted, map[string]any{"eventID": ins[0].EventID, "deliveryID": dlv})
+				return
+			}
+		}
+	}
+	writeError(w, r, s.log, err)
+}
+
+func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r, event.MaxBatchBytes)
+	if err == nil {
+		var ps []event.Parsed
+		if ps, err = event.ParseBatch(body); err == nil {
+			var ins []store.Inserted
+			if ins, err = s.insert(r, s.toEvents(ps, "")); err == nil {
+				ids := make([]string, len(ins))
+				for i, in := range ins {
+					ids[i] = in.EventID
+				}
+				writeJSON(w, http.StatusAccepted, map[string]any{"eventIDs": ids})
+				return
+			}
+		}
+	}
+	writeError(w, r, s.log, err)
+}
+
+// testWebhook publishes the example of a type for this organization, as
+// if the platform had: it goes through the same store and dispatcher.
+func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, org int64) {
+	body, err := readBody(r, maxSmallBody)
+	var eventType string
+	if err == nil {
+		var m map[string]json.RawMessage
+		if m, err = fields(body); err == nil {
+			var c checker
+			if c.decode(m, "eventType", "an event type name", &eventType) && !event.Known(eventType) {
+				c.fail("eventType", "unknown event type %q", eventType)
+			}
+			err = c.err()
+		}
+	}
+	if err == nil {
+		_, err = s.store.GetWebhook(r.Context(), org)
+	}
+	var p event.Parsed
+	if err == nil {
+		var example []byte
+		if example, err = event.Example(eventType, org); err == nil {
+			p, err = event.Parse(example)
+		}
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	ins, err := s.insert(r, s.toEvents([]event.Parsed{p}, ""))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var dlv *string
+	if ins[0].DeliveryID != "" {
+		dlv = &ins[0].DeliveryID
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"eventID": ins[0].EventID, "deliveryID": dlv})
+}

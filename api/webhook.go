@@ -1,0 +1,138 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/netguard"
+	"github.com/onetalk/onetalk-webhooks/webhook"
+)
+
+// RotationOverlap is how long the old secret signs beside the new one.
+const RotationOverlap = 24 * time.Hour
+
+type webhookJSON struct {
+	Enabled          bool      `json:"enabled"`
+	URL              string    `json:"url"`
+	SubscribedEvents []string  `json:"subscribedEvents"`
+	State            string    `json:"state"`
+	DisabledReason   string    `json:"disabledReason"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+}
+
+func toWebhookJSON(w otw.Webhook) webhookJSON {
+	return webhookJSON{Enabled: w.Enabled, URL: w.URL, SubscribedEvents: w.SubscribedEvents,
+		State: w.State, DisabledReason: w.DisabledReason, UpdatedAt: w.UpdatedAt}
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
+	wh, err := s.store.GetWebhook(r.Context(), org)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toWebhookJSON(wh))
+}
+
+// ParseWebhookSettings validates a webhook body (SPEC §3's rules, from the
+// seed): every bad field is named, nothing is saved.
+func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, error) {
+	var set otw.WebhookSettings
+	m, err := fields(body)
+	if err != nil {
+		return set, err
+	}
+	var c checker
+	c.decode(m, "enabled", "true or false", &set.Enabled)
+	if c.decode(m, "url", "a string", &set.URL) {
+		if msg := netguard.CheckURL(set.URL, allowPrivate); msg != "" {
+			c.fail("url", "%s", msg)
+		}
+	}
+	var events []any
+	if c.decode(m, "subscribedEvents", "an array of event types", &events) {
+		seen := map[string]bool{}
+		for i, v := range events {
+			name, ok := v.(string)
+			field := "subscribedEvents[" + itoa(i) + "]"
+			switch {
+			case !ok:
+				c.fail(field, "must be an event type name")
+			case !event.Known(name):
+				c.fail(field, "unknown event type %q", name)
+			case !seen[name]:
+				seen[name] = true
+				set.SubscribedEvents = append(set.SubscribedEvents, name)
+			}
+		}
+		if len(events) == 0 {
+			c.fail("subscribedEvents", "choose a minimum of 1 event")
+		}
+	}
+	return set, c.err()
+}
+
+func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, org int64) {
+	body, err := readBody(r, maxSmallBody)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	set, err := ParseWebhookSettings(body, s.allowPrivate)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	// A secret is made for every save and kept only by the first: the
+	// store decides atomically whether this is the first.
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	wh, err := s.store.SaveWebhook(r.Context(), org, set, s.box.Seal([]byte(secret)), s.now())
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if wh.Enabled {
+		s.notify() // deliveries held while it was switched off may go now
+	}
+	writeJSON(w, http.StatusOK, toWebhookJSON(wh))
+}
+
+func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, org int64) {
+	wh, err := s.store.GetWebhook(r.Context(), org)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.writeSecret(w, r, wh.Secret)
+}
+
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, org int64) {
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	now := s.now()
+	wh, err := s.store.RotateSecret(r.Context(), org, s.box.Seal([]byte(secret)), now.Add(RotationOverlap), now)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.writeSecret(w, r, wh.Secret)
+}
+
+func (s *Server) writeSecret(w http.ResponseWriter, r *http.Request, sealed []byte) {
+	secret, err := s.box.Open(sealed)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]string{"secret": string(secret)})
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/delivery"
+)
+
+// config is serve's configuration: every flag has an environment variable
+// (SPEC §1), and a flag given on the command line wins over it.
+type config struct {
+	addr            string
+	db              string
+	adminToken      string
+	allowPrivate    bool
+	retrySchedule   string
+	deliveryTimeout time.Duration
+	secretKey       string
+	shutdownGrace   time.Duration
+}
+
+// flagEnv names each flag's environment variable.
+var flagEnv = map[string]string{
+	"addr":                  "OTW_ADDR",
+	"db":                    "OTW_DB",
+	"admin-token":           "OTW_ADMIN_TOKEN",
+	"allow-private-targets": "OTW_ALLOW_PRIVATE_TARGETS",
+	"retry-schedule":        "OTW_RETRY_SCHEDULE",
+	"delivery-timeout":      "OTW_DELIVERY_TIMEOUT",
+	"secret-key":            "OTW_SECRET_KEY",
+	"shutdown-grace":        "OTW_SHUTDOWN_GRACE",
+}
+
+func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address of the API and UI")
+	fs.StringVar(&c.db, "db", "sqlite:./data/onetalk-webhooks.db", "database: sqlite:PATH or a postgres:// URL")
+	fs.StringVar(&c.adminToken, "admin-token", "", "the platform's admin token; generated and saved beside the SQLite file when empty")
+	fs.BoolVar(&c.allowPrivate, "allow-private-targets", false, "allow webhook URLs on loopback and private networks, for local development")
+	fs.StringVar(&c.retrySchedule, "retry-schedule", joinDurations(delivery.DefaultSchedule), "delays between attempts, comma separated Go durations")
+	fs.DurationVar(&c.deliveryTimeout, "delivery-timeout", 15*time.Second, "time allowed for one delivery attempt")
+	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte key in standard base64 that encrypts signing secrets; generated beside the SQLite file when empty")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long in-flight deliveries may finish")
+	fs.VisitAll(func(f *flag.Flag) {
+		if e := flagEnv[f.Name]; e != "" {
+			f.Usage += " (" + e + ")"
+		}
+	})
+	return fs
+}
+
+// parse applies the environment, then the command line, so a flag wins
+// over its variable; a bad value in either is an error naming it.
+func (c *config) parse(fs *flag.FlagSet, args []string) error {
+	for name, e := range flagEnv {
+		if v, ok := os.LookupEnv(e); ok && fs.Lookup(name) != nil {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %v", e, v, err)
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c.validate()
+}
+
+func joinDurations(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// sqlitePath returns the file of a sqlite: database, or "" for another.
+func (c *config) sqlitePath() string {
+	if p, ok := strings.CutPrefix(c.db, "sqlite:"); ok {
+		return p
+	}
+	return ""
+}
+
+func (c *config) validate() error {
+	if c.sqlitePath() == "" && !strings.HasPrefix(c.db, "postgres://") && !strings.HasPrefix(c.db, "postgresql://") {
+		return fmt.Errorf("--db %q: use sqlite:PATH or a postgres:// URL", c.db)
+	}
+	if c.deliveryTimeout <= 0 {
+		return fmt.Errorf("--delivery-timeout must be positive")
+	}
+	return nil
+}

@@ -1,0 +1,28 @@
+// Package otw holds the domain of onetalk-webhooks: organizations, their
+// webhook, events, deliveries and attempts, and the error codes that every
+// other package speaks. It imports nothing of ours or anyone's, so the
+// storage drivers, the dispatcher and the HTTP layer can all depend on it.
+package otw
+
+import "time"
+
+// Version is what the service says it is: in User-Agent and `version`.
+var Version = "0.1.0"
+
+// Organization is a tenant of the platform. Its ID is the platform's own
+// organizationID, so events name it directly.
+type Organization struct {
+	ID        int64
+	Name      string
+	CreatedAt time.Time
+}
+
+// APIKey lets one organization call its own routes. Only the hash of the key
+// is ever stored.
+type APIKey struct {
+	ID             string
+	OrganizationID int64
+	Hash           []byte
+	CreatedAt      time.Time
+	RevokedAt      *time.Time
+}

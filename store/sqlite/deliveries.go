@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+const deliveryColumns = `d.seq, d.id, e.id, d.organization_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at,
+	d.last_status_code, d.last_error, d.created_at, d.succeeded_at`
+
+func scanDelivery(row rowScanner, extra ...any) (otw.Delivery, int64, error) {
+	var d otw.Delivery
+	var seq, created int64
+	var next, code, succeeded sql.NullInt64
+	dest := append([]any{&seq, &d.ID, &d.EventID, &d.OrganizationID, &d.EventType, &d.Status, &d.AttemptCount, &next,
+		&code, &d.LastError, &created, &succeeded}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return d, 0, err
+	}
+	d.NextAttemptAt, d.LastStatusCode, d.SucceededAt = nullMs(next), nullInt(code), nullMs(succeeded)
+	d.CreatedAt = fromMs(created)
+	return d, seq, nil
+}
+
+func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.Delivery, string, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.organization_id = ?`
+	args := []any{p.OrganizationID}
+	if p.Status != "" {
+		q += ` AND d.status = ?`
+		args = append(args, p.Status)
+	}
+	if p.EventType != "" {
+		q += ` AND d.event_type = ?`
+		args = append(args, p.EventType)
+	}
+	if p.Cursor != "" {
+		after, err := strconv.ParseInt(p.Cursor, 10, 64)
+		if err != nil {
+			return nil, "", otw.Invalid("bad cursor", otw.FieldError{Field: "cursor", Message: "not a cursor this API returned"})
+		}
+		q += ` AND d.seq < ?`
+		args = append(args, after)
+	}
+	q += ` ORDER BY d.seq DESC LIMIT ?`
+	args = append(args, p.Limit+1)
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", interpret(err)
+	}
+	defer rows.Close()
+	page := make([]otw.Delivery, 0, p.Limit)
+	var next string
+	for rows.Next() {
+		d, seq, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", interpret(err)
+		}
+		if len(page) == p.Limit {
+			break
+		}
+		page = append(page, d)
+		next = strconv.FormatInt(seq, 10)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", interpret(err)
+	}
+	if len(page) < p.Limit {
+		next = ""
+	}
+	return page, next, nil
+}
+
+func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Delivery, error) {
+	var body []byte
+	d, seq, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq
+		WHERE d.id = ? AND d.organization_id = ?`, id, org), &body)
+	if err == sql.ErrNoRows {
+		return d, otw.Errorf(otw.ENOTFOUND, "delivery %s not found", id)
+	}
+	if err != nil {
+		return d, interpret(err)
+	}
+	d.Payload = body
+	rows, err := s.r.QueryContext(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body FROM attempts WHERE delivery_seq = ? ORDER BY n, seq`, seq)
+	if err != nil {
+		return d, interpret(err)
+	}
+	defer rows.Close()
+	d.Attempts = []otw.Attempt{}
+	for rows.Next() {
+		var a otw.Attempt
+		var started int64
+		var code sql.NullInt64
+		if err := rows.Scan(&a.N, &started, &a.DurationMs, &code, &a.Error, &a.ResponseBody); err != nil {
+			return d, interpret(err)
+		}
+		a.StartedAt, a.StatusCode = fromMs(started), nullInt(code)
+		d.Attempts = append(d.Attempts, a)
+	}
+	return d, interpret(rows.Err())
+}
+
+func (s *Store) RetryDelivery(ctx context.Context, org int64, id string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var status string
+		var lease sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT status, lease_until FROM deliveries WHERE id = ? AND organization_id = ?`, id, org).Scan(&status, &lease)
+		if err == sql.ErrNoRows {
+			return otw.Errorf(otw.ENOTFOUND, "delivery %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if status == otw.DeliveryPending && lease.Valid && lease.Int64 > ms(now) {
+			return otw.Errorf(otw.ECONFLICT, "delivery %s is being attempted right now", id)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ?`, ms(now), id)
+		return err
+	})
+}
+
+func (s *Store) RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL
+		WHERE organization_id = ? AND status = 'failed' AND created_at >= ?`, ms(now), org, ms(since))
+	if err != nil {
+		return 0, interpret(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), interpret(err)
+}

@@ -1,0 +1,186 @@
+// Package sqlite is the embedded store: one file, one process. It is the
+// default, so a newcomer needs nothing but the binary.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	// SQLite runs one writer at a time: a pool of one connection for
+	// writes queues them in Go instead of spinning on SQLITE_BUSY, and a
+	// separate pool reads the WAL snapshot concurrently.
+	w, r *sql.DB
+	lock *os.File
+	path string
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it and its folder when needed) the database file,
+// runs the migrations and takes an exclusive lock on the file: a second
+// process on the same file would break the single-process assumptions
+// below, so it is refused.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("sqlite: create folder: %w", err)
+	}
+	lock, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: lock file: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("sqlite: %s is in use by another process", path)
+	}
+	s := &Store{lock: lock, path: path}
+	if s.w, err = openDB(path, true); err == nil {
+		s.r, err = openDB(path, false)
+	}
+	if err == nil {
+		err = s.migrate(ctx)
+	}
+	if err == nil {
+		err = s.releaseAllLeases(ctx)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openDB(path string, writer bool) (*sql.DB, error) {
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",
+		// FULL: a commit is on disk before the API answers 202, so an
+		// accepted event survives even a power cut, not only a crash.
+		"synchronous(FULL)",
+		"busy_timeout(10000)",
+		"foreign_keys(ON)",
+		"cache_size(-32000)",
+	} {
+		q.Add("_pragma", p)
+	}
+	if writer {
+		// Take the write lock at BEGIN, not at the first write, so a
+		// transaction never fails half way on a lock upgrade.
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	if writer {
+		db.SetMaxOpenConns(1)
+	} else {
+		db.SetMaxOpenConns(4)
+	}
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := store.LoadMigrations(subFS(migrations, "migrations"))
+	if err != nil {
+		return err
+	}
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	for _, m := range ms {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.Version, m.Name, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// releaseAllLeases makes deliveries that were in flight when the last
+// process died due again. The file lock proves no other process holds them.
+func (s *Store) releaseAllLeases(ctx context.Context) error {
+	_, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL AND status = 'pending'`)
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+
+// Close closes both pools and releases the file lock.
+func (s *Store) Close() error {
+	var errs []error
+	for _, db := range []*sql.DB{s.w, s.r} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// tx runs fn in a write transaction, committing when it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return interpret(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return interpret(err)
+	}
+	return interpret(tx.Commit())
+}
+
+// interpret turns driver errors into domain errors, in one place.
+func interpret(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return otw.Errorf(otw.ENOTFOUND, "not found")
+	case strings.Contains(err.Error(), "UNIQUE constraint failed"):
+		return &otw.Error{Code: otw.ECONFLICT, Message: "already exists"}
+	}
+	var e *otw.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %w", err)
+}

@@ -1,0 +1,105 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+)
+
+const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
+	secret, previous_secret, previous_secret_until, created_at, updated_at`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanWebhook(row rowScanner) (otw.Webhook, error) {
+	var w otw.Webhook
+	var events string
+	var prevUntil sql.NullInt64
+	var created, updated int64
+	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &events, &w.State, &w.DisabledReason,
+		&w.Secret, &w.PreviousSecret, &prevUntil, &created, &updated)
+	if err != nil {
+		return w, err
+	}
+	w.SubscribedEvents = strings.Split(events, ",")
+	w.PreviousSecretUntil = nullMs(prevUntil)
+	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(updated)
+	return w, nil
+}
+
+func getWebhook(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, org int64) (otw.Webhook, error) {
+	w, err := scanWebhook(q.QueryRowContext(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE organization_id = ?`, org))
+	if err == sql.ErrNoRows {
+		return w, otw.Errorf(otw.ENOTFOUND, "organization %d has no webhook", org)
+	}
+	return w, interpret(err)
+}
+
+func (s *Store) GetWebhook(ctx context.Context, org int64) (otw.Webhook, error) {
+	return getWebhook(ctx, s.r, org)
+}
+
+func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error) {
+	var w otw.Webhook
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := orgExists(ctx, tx, org); err != nil {
+			return err
+		}
+		// Saving enabled is the organization saying "try again": a webhook
+		// the service disabled becomes active. Saving it switched off keeps
+		// the service's verdict on show.
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?6)
+			ON CONFLICT (organization_id) DO UPDATE SET
+				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
+				state = CASE WHEN excluded.enabled THEN 'active' ELSE webhooks.state END,
+				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
+				last_success_at = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.last_success_at END,
+				updated_at = excluded.updated_at`,
+			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now))
+		if err != nil {
+			return err
+		}
+		w, err = getWebhook(ctx, tx, org)
+		return err
+	})
+	return w, err
+}
+
+func (s *Store) RotateSecret(ctx context.Context, org int64, secret []byte, previousUntil, now time.Time) (otw.Webhook, error) {
+	var w otw.Webhook
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET previous_secret = secret, previous_secret_until = ?, secret = ?, updated_at = ? WHERE organization_id = ?`,
+			ms(previousUntil), secret, ms(now), org)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return otw.Errorf(otw.ENOTFOUND, "organization %d has no webhook", org)
+		}
+		w, err = getWebhook(ctx, tx, org)
+		return err
+	})
+	return w, err
+}
+
+func (s *Store) DisableWebhook(ctx context.Context, org int64, reason string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET state = 'disabled', disabled_reason = ?, updated_at = ? WHERE organization_id = ?`, reason, ms(now), org)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return otw.Errorf(otw.ENOTFOUND, "organization %d has no webhook", org)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, lease_until = NULL
+			WHERE organization_id = ? AND status = 'pending'`, reason, org)
+		return err
+	})
+}

@@ -1,0 +1,146 @@
+// Package store is the one boundary between the service and its database.
+// Each driver (store/sqlite, store/postgres) implements Store, and
+// store/storetest holds the suite that every driver must pass, so the
+// engine above never asks which database it is on.
+//
+// Times are stored as Unix milliseconds. "No rows" is otw.ENOTFOUND.
+package store
+
+import (
+	"context"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+)
+
+// Store is implemented by each database driver. Every method is safe for
+// concurrent use.
+type Store interface {
+	// CreateOrganization inserts the organization and its first API key in
+	// one transaction. ECONFLICT when the ID is taken.
+	CreateOrganization(ctx context.Context, org otw.Organization, key otw.APIKey) error
+	GetOrganization(ctx context.Context, id int64) (otw.Organization, error)
+	// CreateAPIKey: ENOTFOUND when the organization does not exist.
+	CreateAPIKey(ctx context.Context, key otw.APIKey) error
+	// RevokeAPIKey: ENOTFOUND when the organization has no such live key.
+	RevokeAPIKey(ctx context.Context, org int64, id string, at time.Time) error
+	// FindAPIKey returns the key with this hash, revoked or not.
+	FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
+
+	// GetWebhook: ENOTFOUND before the first save.
+	GetWebhook(ctx context.Context, org int64) (otw.Webhook, error)
+	// SaveWebhook creates or updates the organization's webhook. The first
+	// save stores secret (sealed); later saves keep the existing one. Saving
+	// enabled makes a disabled webhook active again.
+	SaveWebhook(ctx context.Context, org int64, s otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error)
+	// RotateSecret makes secret current and keeps the old one signing
+	// until previousUntil. ENOTFOUND without a webhook.
+	RotateSecret(ctx context.Context, org int64, secret []byte, previousUntil, now time.Time) (otw.Webhook, error)
+	// DisableWebhook sets state disabled with the reason, and records every
+	// pending delivery of the organization as failed with the reason as its
+	// last error, so nothing waits unseen.
+	DisableWebhook(ctx context.Context, org int64, reason string, now time.Time) error
+
+	// InsertEvents stores the events and, in the same transaction, one
+	// delivery each for those whose organization has an enabled webhook
+	// subscribed to the type. All or nothing. An event whose
+	// IdempotencyKey was used in the last IdempotencyWindow returns the
+	// first event (Existing) when the body is the same, and EINVALID
+	// naming the header when it is not.
+	InsertEvents(ctx context.Context, events []otw.Event, now time.Time) ([]Inserted, error)
+
+	// ClaimDeliveries leases up to Limit due deliveries: pending, due, not
+	// leased (or the lease expired), and first in line of their order key.
+	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Claimed, error)
+	// CompleteAttempts records attempts and the deliveries' new state in one
+	// transaction. A result whose lease was taken over in the meantime still
+	// records its attempt (it happened) but leaves the delivery alone.
+	CompleteAttempts(ctx context.Context, results []AttemptResult) error
+	// ReleaseDeliveries gives leased deliveries back, due now, without an
+	// attempt (a graceful shutdown).
+	ReleaseDeliveries(ctx context.Context, leases []Lease) error
+
+	// ListDeliveries returns the organization's deliveries newest first,
+	// and the cursor of the next page ("" on the last one).
+	ListDeliveries(ctx context.Context, p ListParams) (page []otw.Delivery, next string, err error)
+	// GetDelivery returns the delivery with its payload and attempts.
+	GetDelivery(ctx context.Context, org int64, id string) (otw.Delivery, error)
+	// RetryDelivery makes a delivery pending and due now. Unlike a
+	// scheduled retry it adds one attempt beyond the schedule.
+	RetryDelivery(ctx context.Context, org int64, id string, now time.Time) error
+	// RecoverDeliveries makes every failed delivery created since then
+	// pending and due now; it returns how many.
+	RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour
+
+// Inserted is the outcome of one event of InsertEvents, in input order.
+type Inserted struct {
+	EventID    string
+	DeliveryID string // "" when no delivery was created
+	Existing   bool   // an earlier event with the same idempotency key
+}
+
+// ClaimParams selects deliveries to lease.
+type ClaimParams struct {
+	Now        time.Time
+	LeaseUntil time.Time
+	// Limit bounds the whole claim: the dispatcher's free workers.
+	Limit int
+	// PerOrganization bounds what the dispatcher holds (in flight) for one
+	// organization; Busy says how many it holds already. Claimed work is
+	// started at once, so no lease runs out while waiting, and a slow
+	// endpoint can take only its share of the workers.
+	PerOrganization int
+	Busy            map[int64]int
+}
+
+// Lease identifies one claim of a delivery. LeaseUntil doubles as a
+// fencing token: a write with an older lease does not touch the delivery.
+type Lease struct {
+	DeliverySeq int64
+	LeaseUntil  time.Time
+}
+
+// Claimed is a leased delivery with everything needed to send it.
+type Claimed struct {
+	Lease
+	DeliveryID     string
+	EventID        string
+	OrganizationID int64
+	EventType      string
+	OrderKey       string
+	AttemptCount   int // attempts made before this one
+	CreatedAt      time.Time
+	Body           []byte
+	URL            string
+	// Sealed signing secrets; PreviousSecret is nil outside a rotation.
+	Secret         []byte
+	PreviousSecret []byte
+}
+
+// AttemptResult is one finished attempt and what it does to its delivery.
+type AttemptResult struct {
+	Lease
+	OrganizationID int64
+	Attempt        otw.Attempt
+	// Status is the delivery's new status; NextAttemptAt is set when it
+	// stays pending.
+	Status        string
+	NextAttemptAt time.Time
+}
+
+// ListParams filters and pages a delivery list. Cursor is the opaque
+// position after which to continue ("" from the top).
+type ListParams struct {
+	OrganizationID int64
+	Status         string
+	EventType      string
+	Limit          int
+	Cursor         string
+}

@@ -1,0 +1,44 @@
+package otw
+
+import "time"
+
+// Webhook states. A webhook the service has disabled (410 Gone, days without
+// a success) is "disabled" until its organization saves it enabled again.
+const (
+	WebhookActive   = "active"
+	WebhookDisabled = "disabled"
+)
+
+// Webhook is the one endpoint an organization sets.
+type Webhook struct {
+	OrganizationID   int64
+	Enabled          bool
+	URL              string
+	SubscribedEvents []string
+	State            string
+	DisabledReason   string
+	// Secret is the current signing secret, sealed at rest by the caller;
+	// PreviousSecret signs beside it until PreviousSecretUntil (rotation).
+	Secret              []byte
+	PreviousSecret      []byte
+	PreviousSecretUntil *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// Subscribes reports whether the webhook takes events of the given type.
+func (w *Webhook) Subscribes(eventType string) bool {
+	for _, t := range w.SubscribedEvents {
+		if t == eventType {
+			return true
+		}
+	}
+	return false
+}
+
+// WebhookSettings is what an organization saves: the rest is the service's.
+type WebhookSettings struct {
+	Enabled          bool
+	URL              string
+	SubscribedEvents []string
+}
