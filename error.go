@@ -7,17 +7,17 @@ import (
 
 // Error codes. The HTTP layer maps each to one status in one place.
 const (
-	EINVALID      = "invalid"       // well-formed input that breaks a rule (422)
-	EMALFORMED    = "malformed"     // input that is not what it claims to be (400)
-	ETOOLARGE     = "too_large"     // input beyond a size limit (413)
-	EUNSUPPORTED  = "unsupported"   // a media type we do not take (415)
-	ENOTFOUND     = "not_found"     // 404
-	ECONFLICT     = "conflict"      // 409
-	EUNAUTHORIZED = "unauthorized"  // no or a wrong credential (401)
-	EFORBIDDEN    = "forbidden"     // a credential without the right (403)
-	ETOOMANY      = "too_many"      // rate limited (429)
-	EINTERNAL     = "internal"      // our fault (500)
-	EUNAVAILABLE  = "unavailable"   // a dependency is down (503)
+	EINVALID      = "invalid"      // well-formed input that breaks a rule (422)
+	EMALFORMED    = "malformed"    // input that is not what it claims to be (400)
+	ETOOLARGE     = "too_large"    // input beyond a size limit (413)
+	EUNSUPPORTED  = "unsupported"  // a media type we do not take (415)
+	ENOTFOUND     = "not_found"    // 404
+	ECONFLICT     = "conflict"     // 409
+	EUNAUTHORIZED = "unauthorized" // no or a wrong credential (401)
+	EFORBIDDEN    = "forbidden"    // a credential without the right (403)
+	ETOOMANY      = "too_many"     // rate limited (429)
+	EINTERNAL     = "internal"     // our fault (500)
+	EUNAVAILABLE  = "unavailable"  // a dependency is down (503)
 )
 
 // FieldError names one bad field by its JSON path, such as

@@ -102,6 +102,9 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 
 // compact returns raw compacted, or EMALFORMED saying where it broke.
 func compact(raw []byte) ([]byte, error) {
+	if b, ok := appendCompact(make([]byte, 0, len(raw)), raw); ok {
+		return b, nil
+	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		// json.Compact's error does not count bytes; Unmarshal's does.
@@ -112,6 +115,8 @@ func compact(raw []byte) ([]byte, error) {
 		}
 		return nil, otw.Errorf(otw.EMALFORMED, "malformed JSON: %s", err.Error())
 	}
+	// Only deeper nesting than appendCompact takes, or a bug in it, comes
+	// here: encoding/json has the last word.
 	return buf.Bytes(), nil
 }
 
