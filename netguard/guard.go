@@ -27,7 +27,9 @@ type Resolver interface {
 }
 
 // Guard dials only addresses it has checked. Use its DialContext as an
-// http.Transport's DialContext.
+// http.Transport's DialContext, with Proxy left nil: through a proxy the
+// guard would check the proxy's address, and the proxy would connect to the
+// target unchecked.
 type Guard struct {
 	// AllowPrivate lifts the check (--allow-private-targets), for local
 	// development and tests.
