@@ -17,15 +17,16 @@ const maxBatch = 512
 func (d *Dispatcher) complete() {
 	var results []store.AttemptResult
 	var released []store.Lease
-	var gone []int64
+	var gone, orgs []int64
 	open := true
 	for open {
 		var o outcome
 		if o, open = <-d.results; !open {
 			break
 		}
-		results, released, gone = results[:0], released[:0], gone[:0]
+		results, released, gone, orgs = results[:0], released[:0], gone[:0], orgs[:0]
 		for {
+			orgs = append(orgs, o.result.OrganizationID)
 			if o.aborted {
 				released = append(released, o.result.Lease)
 			} else {
@@ -46,14 +47,15 @@ func (d *Dispatcher) complete() {
 			}
 			break
 		}
-		d.write(results, released, gone)
+		d.write(results, released, gone, orgs)
 	}
 }
 
 // write stores one batch, retrying until the store takes it: an attempt
 // that was made is never forgotten (the lease keeps the delivery from
 // being sent again meanwhile).
-func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease, gone []int64) {
+// orgs lists the organization of every outcome, to free their workers.
+func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease, gone, orgs []int64) {
 	ctx := context.Background()
 	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		err := d.cfg.Store.CompleteAttempts(ctx, results)
@@ -72,6 +74,7 @@ func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease
 		// Their leases run out on their own; only the wait is longer.
 		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(released))
 	}
+	d.release(orgs)
 	for _, org := range gone {
 		if err := d.cfg.Store.DisableWebhook(ctx, org, "the endpoint answered 410 Gone", d.cfg.Now()); err != nil {
 			d.cfg.Logger.Error("disabling a webhook after 410 Gone failed", "organizationID", org, "err", err)

@@ -46,8 +46,8 @@ type Dispatcher struct {
 	userAgent string
 
 	mu       sync.Mutex
-	inFlight int
-	busy     map[int64]int // in flight per organization
+	inFlight int           // leased by this node, outcome not yet written
+	busy     map[int64]int // the same, per organization
 	retryAt  time.Time     // earliest retry this node scheduled
 }
 
@@ -180,13 +180,10 @@ func (d *Dispatcher) claimAndSend(ctx, reqCtx context.Context, sending *sync.Wai
 		sending.Add(1)
 		go func(c *store.Claimed) {
 			defer sending.Done()
+			// The completer frees the worker once the outcome is written:
+			// until then the lease is this node's, and counting it keeps
+			// what a crash can send twice within the limits.
 			d.results <- d.attempt(reqCtx, c)
-			d.mu.Lock()
-			d.inFlight--
-			if d.busy[c.OrganizationID]--; d.busy[c.OrganizationID] == 0 {
-				delete(d.busy, c.OrganizationID)
-			}
-			d.mu.Unlock()
 		}(&claimed[i])
 	}
 	return len(claimed) == free, nil
@@ -213,4 +210,16 @@ func (d *Dispatcher) scheduleWake(t time.Time) {
 		d.retryAt = t
 	}
 	d.mu.Unlock()
+}
+
+// release frees the workers of written outcomes.
+func (d *Dispatcher) release(orgs []int64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.inFlight -= len(orgs)
+	for _, org := range orgs {
+		if d.busy[org]--; d.busy[org] <= 0 {
+			delete(d.busy, org)
+		}
+	}
 }
