@@ -72,6 +72,11 @@ type Store interface {
 	// pending and due now; it returns how many.
 	RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error)
 
+	// DeliveryStats counts the organization's deliveries created since
+	// then, per hour (UTC, truncated) and status, oldest hour first; hours
+	// without deliveries are left out.
+	DeliveryStats(ctx context.Context, org int64, since time.Time) ([]HourStats, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -143,4 +148,12 @@ type ListParams struct {
 	EventType      string
 	Limit          int
 	Cursor         string
+}
+
+// HourStats is one hour of an organization's deliveries, by status.
+type HourStats struct {
+	Hour      time.Time
+	Succeeded int
+	Failed    int
+	Pending   int
 }
