@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 )
@@ -35,8 +36,8 @@ func Parse(raw []byte) (Parsed, error) {
 	if b[0] != '{' {
 		return Parsed{}, otw.Errorf(otw.EMALFORMED, "event must be a JSON object, not %s", jsonKind(b[0]))
 	}
-	var p parser
-	p.reset(b)
+	p := getParser(b)
+	defer putParser(p)
 	ev, _ := p.event(0)
 	if err := p.err("event is invalid"); err != nil {
 		return Parsed{}, err
@@ -62,12 +63,12 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 	if b[1] == ']' {
 		return nil, otw.Invalid("batch is empty", otw.FieldError{Field: "batch", Message: "at least one event"})
 	}
+	p := getParser(b)
+	defer putParser(p)
 	var (
-		p      parser
 		events = make([]Parsed, 0, min(MaxBatchLen, 1+len(b)/400))
 		large  []otw.FieldError
 	)
-	p.reset(b)
 	for i, n := 1, 0; ; n++ {
 		if n == MaxBatchLen {
 			return nil, otw.Invalid("batch is too long", otw.FieldError{Field: "batch", Message: fmt.Sprintf("at most %d events", MaxBatchLen)})
@@ -139,9 +140,12 @@ func (p *parser) event(i int) (Parsed, int) {
 		ev               Parsed
 		typ              *eventType
 		haveType, hasOrg bool
-		// data[n] is where eventTypes[n].object's value starts, plus one;
-		// 0 when absent, -1 once walked.
-		data [len(eventTypes)]int
+		// data[n] is where eventTypes[n].object's value starts, plus one
+		// (0 when absent, -1 once walked), and its key.
+		data [len(eventTypes)]struct {
+			v   int
+			key span
+		}
 	)
 	p.order = nil
 	ks := p.beginKeys()
@@ -156,23 +160,23 @@ func (p *parser) event(i int) (Parsed, int) {
 			case p.repeated(&ks, key):
 				p.fail("duplicate key")
 				j = p.skip(v)
-			case string(key) == "type":
+			case string(p.bytesOf(key)) == "type":
 				haveType = true
 				typ, j = p.eventType(v)
-			case string(key) == "organizationID":
+			case string(p.bytesOf(key)) == "organizationID":
 				hasOrg = true
 				ev.OrganizationID, j = p.organizationID(v)
 			default:
-				n := dataIndex(key)
+				n := dataIndex(p.bytesOf(key))
 				switch {
 				case n < 0:
 					j = p.skip(v)
 				case typ == &eventTypes[n]:
 					j = p.data(v, typ)
-					data[n] = -1
+					data[n].v = -1
 				default:
 					j = skipRaw(p.b, v)
-					data[n] = v + 1
+					data[n].v, data[n].key = v+1, key
 				}
 			}
 			p.pop()
@@ -185,37 +189,37 @@ func (p *parser) event(i int) (Parsed, int) {
 		}
 	}
 	p.endKeys(ks)
-	for n, start := range data {
-		if start <= 0 {
+	for n, d := range data {
+		if d.v <= 0 {
 			continue
 		}
-		p.push(eventTypes[n].object)
+		p.pushKey(d.key)
 		if typ == &eventTypes[n] {
-			p.data(start-1, typ)
+			p.data(d.v-1, typ)
 		} else {
-			p.skip(start - 1) // another type's object: extra data, passed through
+			p.skip(d.v - 1) // another type's object: extra data, passed through
 		}
 		p.pop()
 	}
 	if !haveType {
-		p.push("type")
-		p.fail("is required")
-		p.pop()
+		p.failMember("type", "is required")
 	}
 	if !hasOrg {
-		p.push("organizationID")
-		p.fail("is required")
-		p.pop()
+		p.failMember("organizationID", "is required")
 	}
 	if typ != nil {
 		ev.Type = typ.name
-		if data[typeIndex(typ)] == 0 {
-			p.push(typ.object)
-			p.fail("is required")
-			p.pop()
+		if data[typeIndex(typ)].v == 0 {
+			p.failMember(typ.object, "is required")
 		}
 		if p.order != nil {
-			ev.OrderKey = typ.orderPrefix + string(p.order)
+			// A Builder makes one allocation; prefix + string(order)
+			// makes two once the key is longer than 32 bytes.
+			var k strings.Builder
+			k.Grow(len(typ.orderPrefix) + len(p.order))
+			k.WriteString(typ.orderPrefix)
+			k.Write(p.order)
+			ev.OrderKey = k.String()
 		}
 	}
 	ev.Body = p.b[i:j:j]

@@ -6,15 +6,17 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 )
 
-// The validator walks the output of json.Compact: JSON that is known to be
-// well formed and holds no white space outside strings. That lets it step
+// The validator walks compacted JSON (appendCompact's output, which is
+// json.Compact's): known to be well formed, with no white space outside
+// strings. That lets it step
 // over the bytes with index arithmetic instead of a tokenizer, decoding
 // nothing but the few strings it must compare; on the publishing hot path
-// it costs a fraction of what json.Compact itself costs.
+// it costs about what compacting costs.
 
 // maxFieldErrors bounds the errors one call reports: a 5 MiB batch of bad
 // values would otherwise make an error response far larger than the input.
@@ -22,27 +24,55 @@ const maxFieldErrors = 1000
 
 // parser holds the state of one walk. Its stacks start in arrays inside it,
 // so an event of ordinary depth and width is validated without allocating.
+//
+// The stacks hold offsets, not slices: a parser lives on the heap (in a
+// pool), and storing pointers there costs a write barrier each while the
+// garbage collector runs, which on a busy server is often.
 type parser struct {
 	b         []byte
+	scratch   []byte // the decoded keys that had escapes
 	path      []pathElem
-	keys      [][]byte // the keys of the objects being walked, innermost last
+	keys      []span // the keys of the objects being walked, innermost last
 	errs      []otw.FieldError
 	truncated bool
 	order     []byte // the value of the field marked orderKey, decoded
 
-	pathBuf [8]pathElem
-	keysBuf [64][]byte
+	pathBuf [16]pathElem
+	keysBuf [128]span
+}
+
+// span is a decoded member name: b[start:end], or scratch[start:end].
+type span struct {
+	start, end int32
+	scratch    bool
 }
 
 // pathElem is one step of a JSON path: a member name or an array index.
 type pathElem struct {
-	name  string // a field name of the rules, when the key is one
-	key   []byte // otherwise the key as it came (decoded)
-	index int    // ≥ 0 for an array element
+	key   span
+	index int32 // ≥ 0 for an array element, -1 for a member
+}
+
+// parsers keeps parsers between calls: a parser is a few KiB of stacks,
+// and publishing allocates little else.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+func getParser(b []byte) *parser {
+	p := parsers.Get().(*parser)
+	p.reset(b)
+	return p
+}
+
+// putParser returns p to the pool holding no reference to the input, so a
+// pooled parser keeps no body alive.
+func putParser(p *parser) {
+	p.reset(nil)
+	parsers.Put(p)
 }
 
 func (p *parser) reset(b []byte) {
 	p.b = b
+	p.scratch = p.scratch[:0]
 	p.path = p.pathBuf[:0]
 	p.keys = p.keysBuf[:0]
 	p.errs = nil
@@ -50,11 +80,27 @@ func (p *parser) reset(b []byte) {
 	p.order = nil
 }
 
-func (p *parser) push(name string)    { p.path = append(p.path, pathElem{name: name, index: -1}) }
-func (p *parser) pushKey(key []byte)  { p.path = append(p.path, pathElem{key: key, index: -1}) }
-func (p *parser) pushIndex(i int)     { p.path = append(p.path, pathElem{index: i}) }
+func (p *parser) pushKey(key span)    { p.path = append(p.path, pathElem{key: key, index: -1}) }
+func (p *parser) pushIndex(i int)     { p.path = append(p.path, pathElem{index: int32(i)}) }
 func (p *parser) pop()                { p.path = p.path[:len(p.path)-1] }
 func (p *parser) fail(message string) { p.failAt(p.pathString(), message) }
+
+// failMember reports a member of the current object, such as a missing
+// one, which has no key of its own in the input.
+func (p *parser) failMember(name, message string) {
+	path := p.pathString()
+	if path != "" {
+		path += "."
+	}
+	p.failAt(path+name, message)
+}
+
+func (p *parser) bytesOf(s span) []byte {
+	if s.scratch {
+		return p.scratch[s.start:s.end]
+	}
+	return p.b[s.start:s.end]
+}
 
 func (p *parser) failAt(path, message string) {
 	if len(p.errs) >= maxFieldErrors {
@@ -72,17 +118,13 @@ func (p *parser) pathString() string {
 		switch {
 		case e.index >= 0:
 			s.WriteByte('[')
-			s.WriteString(strconv.Itoa(e.index))
+			s.WriteString(strconv.Itoa(int(e.index)))
 			s.WriteByte(']')
 			continue
 		case i > 0:
 			s.WriteByte('.')
 		}
-		if e.name != "" {
-			s.WriteString(e.name)
-		} else {
-			s.Write(e.key)
-		}
+		s.Write(p.bytesOf(e.key))
 	}
 	return s.String()
 }
@@ -101,8 +143,9 @@ const keySetScanMax = 32
 func (p *parser) beginKeys() keySet { return keySet{base: len(p.keys)} }
 func (p *parser) endKeys(ks keySet) { p.keys = p.keys[:ks.base] }
 
-// repeated records key and reports whether the object already had it.
-func (p *parser) repeated(ks *keySet, key []byte) bool {
+// repeated records the key s and reports whether the object already had it.
+func (p *parser) repeated(ks *keySet, s span) bool {
+	key := p.bytesOf(s)
 	if ks.big != nil {
 		if _, ok := ks.big[string(key)]; ok {
 			return true
@@ -111,15 +154,15 @@ func (p *parser) repeated(ks *keySet, key []byte) bool {
 		return false
 	}
 	for _, k := range p.keys[ks.base:] {
-		if bytes.Equal(k, key) {
+		if bytes.Equal(p.bytesOf(k), key) {
 			return true
 		}
 	}
-	p.keys = append(p.keys, key)
+	p.keys = append(p.keys, s)
 	if len(p.keys)-ks.base > keySetScanMax {
 		ks.big = make(map[string]struct{}, 2*keySetScanMax)
 		for _, k := range p.keys[ks.base:] {
-			ks.big[string(k)] = struct{}{}
+			ks.big[string(p.bytesOf(k))] = struct{}{}
 		}
 		p.keys = p.keys[:ks.base]
 	}
@@ -128,9 +171,14 @@ func (p *parser) repeated(ks *keySet, key []byte) bool {
 
 // key reads the member name at b[i] (an opening quote) and returns it
 // decoded, and the index of its value.
-func (p *parser) key(i int) ([]byte, int) {
+func (p *parser) key(i int) (span, int) {
 	end, escaped := skipString(p.b, i)
-	return p.stringValue(i, end, escaped), end + 1 // and the colon
+	if !escaped {
+		return span{start: int32(i + 1), end: int32(end - 1)}, end + 1 // and the colon
+	}
+	start := len(p.scratch)
+	p.scratch = append(p.scratch, p.stringValue(i, end, escaped)...)
+	return span{start: int32(start), end: int32(len(p.scratch)), scratch: true}, end + 1
 }
 
 // stringValue returns the string b[i:end] decoded. Only an escaped string
@@ -159,12 +207,8 @@ func (p *parser) object(i int, fields []field) int {
 	} else {
 		for {
 			key, v := p.key(j)
-			n, f := lookupField(fields, key)
-			if f != nil {
-				p.push(f.name)
-			} else {
-				p.pushKey(key)
-			}
+			n, f := lookupField(fields, p.bytesOf(key))
+			p.pushKey(key)
 			switch {
 			case p.repeated(&ks, key):
 				p.fail("duplicate key")
@@ -187,9 +231,7 @@ func (p *parser) object(i int, fields []field) int {
 	p.endKeys(ks)
 	for n := range fields {
 		if fields[n].required && seen&(1<<n) == 0 {
-			p.push(fields[n].name)
-			p.fail("is required")
-			p.pop()
+			p.failMember(fields[n].name, "is required")
 		}
 	}
 	return j
