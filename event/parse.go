@@ -47,7 +47,9 @@ func Parse(raw []byte) (Parsed, error) {
 
 // ParseBatch validates a JSON array of 1 to MaxBatchLen events, all or
 // nothing: an error names the bad fields of every event, prefixed with its
-// index ("[3].integrationMessageStatus.timestamp"). The bodies share one
+// index ("[3].integrationMessageStatus.timestamp"). An element is too large
+// when its compacted body is over MaxEventBytes (white space around it in
+// the batch does not count). The bodies share one
 // buffer, each capped so that appending to one cannot touch the next.
 func ParseBatch(raw []byte) ([]Parsed, error) {
 	if len(raw) > MaxBatchBytes {

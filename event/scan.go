@@ -13,10 +13,9 @@ import (
 
 // The validator walks compacted JSON (appendCompact's output, which is
 // json.Compact's): known to be well formed, with no white space outside
-// strings. That lets it step
-// over the bytes with index arithmetic instead of a tokenizer, decoding
-// nothing but the few strings it must compare; on the publishing hot path
-// it costs about what compacting costs.
+// strings. That lets it step over the bytes with index arithmetic instead
+// of a tokenizer, decoding nothing but the few strings it must compare; on
+// the publishing hot path it costs about what compacting costs.
 
 // maxFieldErrors bounds the errors one call reports: a 5 MiB batch of bad
 // values would otherwise make an error response far larger than the input.
@@ -326,16 +325,16 @@ func (p *parser) objectMap(i int, fields []field) int {
 	}
 }
 
-// array walks the array at b[i]; with strings set, every element must be a
+// array walks the array at b[i]; with onlyStrings, every element must be a
 // string.
-func (p *parser) array(i int, strings bool) int {
+func (p *parser) array(i int, onlyStrings bool) int {
 	j := i + 1
 	if p.b[j] == ']' {
 		return j + 1
 	}
 	for n := 0; ; n++ {
 		p.pushIndex(n)
-		if strings && p.b[j] != '"' {
+		if onlyStrings && p.b[j] != '"' {
 			p.fail("must be a string")
 		}
 		j = p.skip(j)
