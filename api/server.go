@@ -22,8 +22,10 @@ type Config struct {
 	// Notify tells the dispatcher that new deliveries are due.
 	Notify       func()
 	AllowPrivate bool
-	Now          func() time.Time
-	Logger       *slog.Logger
+	// RotationOverlap is how long an old secret signs beside the new one.
+	RotationOverlap time.Duration // 24 h
+	Now             func() time.Time
+	Logger          *slog.Logger
 }
 
 // Server serves the API.
@@ -33,6 +35,7 @@ type Server struct {
 	adminHash    []byte
 	notify       func()
 	allowPrivate bool
+	overlap      time.Duration
 	now          func() time.Time
 	log          *slog.Logger
 }
@@ -40,7 +43,10 @@ type Server struct {
 // New returns a Server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, notify: cfg.Notify,
-		allowPrivate: cfg.AllowPrivate, now: cfg.Now, log: cfg.Logger}
+		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, now: cfg.Now, log: cfg.Logger}
+	if s.overlap <= 0 {
+		s.overlap = 24 * time.Hour
+	}
 	if s.notify == nil {
 		s.notify = func() {}
 	}

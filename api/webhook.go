@@ -10,9 +10,6 @@ import (
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
-// RotationOverlap is how long the old secret signs beside the new one.
-const RotationOverlap = 24 * time.Hour
-
 type webhookJSON struct {
 	Enabled          bool      `json:"enabled"`
 	URL              string    `json:"url"`
@@ -119,7 +116,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, org int64)
 		return
 	}
 	now := s.now()
-	wh, err := s.store.RotateSecret(r.Context(), org, s.box.Seal([]byte(secret)), now.Add(RotationOverlap), now)
+	wh, err := s.store.RotateSecret(r.Context(), org, s.box.Seal([]byte(secret)), now.Add(s.overlap), now)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

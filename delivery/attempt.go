@@ -30,7 +30,9 @@ const (
 type outcome struct {
 	result  store.AttemptResult
 	aborted bool
-	gone    bool // the receiver answered 410 Gone
+	// disable, when set, is why the webhook must be disabled after this
+	// result is written: 410 Gone, or failing for too long.
+	disable string
 }
 
 // attempt sends one delivery and decides what happens next.
@@ -64,7 +66,11 @@ func (d *Dispatcher) attempt(ctx context.Context, c *store.Claimed) outcome {
 		// Standard Webhooks: 410 means "stop sending"; the completer
 		// disables the webhook after writing this result.
 		r.Status = otw.DeliveryFailed
-		return outcome{result: r, gone: true}
+		return outcome{result: r, disable: "the endpoint answered 410 Gone"}
+	case c.FailingSince != nil && ended.Sub(*c.FailingSince) >= d.cfg.DisableAfter:
+		r.Status = otw.DeliveryFailed
+		return outcome{result: r, disable: fmt.Sprintf("no successful delivery since %s (%s)",
+			c.FailingSince.UTC().Format(time.RFC3339), d.cfg.DisableAfter)}
 	case n > len(d.cfg.Schedule):
 		r.Status = otw.DeliveryFailed
 	default:

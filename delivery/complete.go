@@ -17,22 +17,23 @@ const maxBatch = 512
 func (d *Dispatcher) complete() {
 	var results []store.AttemptResult
 	var released []store.Lease
-	var gone, orgs []int64
+	var orgs []int64
+	var disable []outcome
 	open := true
 	for open {
 		var o outcome
 		if o, open = <-d.results; !open {
 			break
 		}
-		results, released, gone, orgs = results[:0], released[:0], gone[:0], orgs[:0]
+		results, released, disable, orgs = results[:0], released[:0], disable[:0], orgs[:0]
 		for {
 			orgs = append(orgs, o.result.OrganizationID)
 			if o.aborted {
 				released = append(released, o.result.Lease)
 			} else {
 				results = append(results, o.result)
-				if o.gone {
-					gone = append(gone, o.result.OrganizationID)
+				if o.disable != "" {
+					disable = append(disable, o)
 				}
 			}
 			if len(results)+len(released) >= maxBatch {
@@ -47,7 +48,7 @@ func (d *Dispatcher) complete() {
 			}
 			break
 		}
-		d.write(results, released, gone, orgs)
+		d.write(results, released, disable, orgs)
 	}
 }
 
@@ -55,7 +56,7 @@ func (d *Dispatcher) complete() {
 // that was made is never forgotten (the lease keeps the delivery from
 // being sent again meanwhile).
 // orgs lists the organization of every outcome, to free their workers.
-func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease, gone, orgs []int64) {
+func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease, disable []outcome, orgs []int64) {
 	ctx := context.Background()
 	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		err := d.cfg.Store.CompleteAttempts(ctx, results)
@@ -75,9 +76,12 @@ func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease
 		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(released))
 	}
 	d.release(orgs)
-	for _, org := range gone {
-		if err := d.cfg.Store.DisableWebhook(ctx, org, "the endpoint answered 410 Gone", d.cfg.Now()); err != nil {
-			d.cfg.Logger.Error("disabling a webhook after 410 Gone failed", "organizationID", org, "err", err)
+	for _, o := range disable {
+		org := o.result.OrganizationID
+		if err := d.cfg.Store.DisableWebhook(ctx, org, o.disable, d.cfg.Now()); err != nil {
+			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", o.disable, "err", err)
+		} else {
+			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", o.disable)
 		}
 	}
 	// Finished attempts free workers, and a delivery that succeeded or

@@ -32,8 +32,11 @@ type Config struct {
 	// ShutdownGrace is how long in-flight requests may finish after Run's
 	// context ends; those still running are given back, not failed.
 	ShutdownGrace time.Duration // 10 s
-	Now           func() time.Time
-	Logger        *slog.Logger
+	// DisableAfter disables a webhook whose attempts have all failed for
+	// this long (Standard Webhooks' advice; Svix does the same).
+	DisableAfter time.Duration // 5 days
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Dispatcher delivers. Create it with New, start it with Run, and call
@@ -70,6 +73,9 @@ func New(cfg Config) *Dispatcher {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 10 * time.Second
+	}
+	if cfg.DisableAfter <= 0 {
+		cfg.DisableAfter = 5 * 24 * time.Hour
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

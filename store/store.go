@@ -53,7 +53,8 @@ type Store interface {
 	// leased (or the lease expired), and first in line of their order key.
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Claimed, error)
 	// CompleteAttempts records attempts and the deliveries' new state in one
-	// transaction. A result whose lease was taken over in the meantime still
+	// transaction, and keeps each webhook's FailingSince: cleared by a
+	// success, set by the first failure after one. A result whose lease was taken over in the meantime still
 	// records its attempt (it happened) but leaves the delivery alone.
 	CompleteAttempts(ctx context.Context, results []AttemptResult) error
 	// ReleaseDeliveries gives leased deliveries back, due now, without an
@@ -127,6 +128,10 @@ type Claimed struct {
 	// Sealed signing secrets; PreviousSecret is nil outside a rotation.
 	Secret         []byte
 	PreviousSecret []byte
+	// FailingSince is the webhook's first failed attempt since its last
+	// success (nil when the last attempt succeeded), for disabling an
+	// endpoint that has failed for days.
+	FailingSince *time.Time
 }
 
 // AttemptResult is one finished attempt and what it does to its delivery.

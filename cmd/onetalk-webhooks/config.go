@@ -22,18 +22,26 @@ type config struct {
 	deliveryTimeout time.Duration
 	secretKey       string
 	shutdownGrace   time.Duration
+	maxInFlight     int
+	perWebhook      int
+	rotationOverlap time.Duration
+	disableAfter    time.Duration
 }
 
 // flagEnv names each flag's environment variable.
 var flagEnv = map[string]string{
-	"addr":                  "OTW_ADDR",
-	"db":                    "OTW_DB",
-	"admin-token":           "OTW_ADMIN_TOKEN",
-	"allow-private-targets": "OTW_ALLOW_PRIVATE_TARGETS",
-	"retry-schedule":        "OTW_RETRY_SCHEDULE",
-	"delivery-timeout":      "OTW_DELIVERY_TIMEOUT",
-	"secret-key":            "OTW_SECRET_KEY",
-	"shutdown-grace":        "OTW_SHUTDOWN_GRACE",
+	"addr":                      "OTW_ADDR",
+	"db":                        "OTW_DB",
+	"admin-token":               "OTW_ADMIN_TOKEN",
+	"allow-private-targets":     "OTW_ALLOW_PRIVATE_TARGETS",
+	"retry-schedule":            "OTW_RETRY_SCHEDULE",
+	"delivery-timeout":          "OTW_DELIVERY_TIMEOUT",
+	"secret-key":                "OTW_SECRET_KEY",
+	"shutdown-grace":            "OTW_SHUTDOWN_GRACE",
+	"max-in-flight":             "OTW_MAX_IN_FLIGHT",
+	"max-in-flight-per-webhook": "OTW_MAX_IN_FLIGHT_PER_WEBHOOK",
+	"secret-rotation-overlap":   "OTW_SECRET_ROTATION_OVERLAP",
+	"disable-after":             "OTW_DISABLE_AFTER",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -47,6 +55,10 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.deliveryTimeout, "delivery-timeout", 15*time.Second, "time allowed for one delivery attempt")
 	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte key in standard base64 that encrypts signing secrets; generated beside the SQLite file when empty")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long in-flight deliveries may finish")
+	fs.IntVar(&c.maxInFlight, "max-in-flight", 256, "delivery requests in flight at once, all webhooks together")
+	fs.IntVar(&c.perWebhook, "max-in-flight-per-webhook", 64, "delivery requests in flight at once to one webhook, so a slow endpoint only slows itself")
+	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
+	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
 			f.Usage += " (" + e + ")"
@@ -94,8 +106,14 @@ func (c *config) validate() error {
 	if c.sqlitePath() == "" && !strings.HasPrefix(c.db, "postgres://") && !strings.HasPrefix(c.db, "postgresql://") {
 		return fmt.Errorf("--db %q: use sqlite:PATH or a postgres:// URL", c.db)
 	}
-	if c.deliveryTimeout <= 0 {
-		return fmt.Errorf("--delivery-timeout must be positive")
+	for name, d := range map[string]time.Duration{"delivery-timeout": c.deliveryTimeout, "shutdown-grace": c.shutdownGrace,
+		"secret-rotation-overlap": c.rotationOverlap, "disable-after": c.disableAfter} {
+		if d <= 0 {
+			return fmt.Errorf("--%s must be positive", name)
+		}
+	}
+	if c.maxInFlight < 1 || c.perWebhook < 1 {
+		return fmt.Errorf("--max-in-flight and --max-in-flight-per-webhook must be at least 1")
 	}
 	return nil
 }

@@ -64,12 +64,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Schedule:      schedule,
 		Timeout:       cfg.deliveryTimeout,
 		ShutdownGrace: cfg.shutdownGrace,
+		Workers:       cfg.maxInFlight,
+		PerWebhook:    cfg.perWebhook,
+		DisableAfter:  cfg.disableAfter,
 		Logger:        log,
 	})
 	mux := http.NewServeMux()
 	api.New(api.Config{
 		Store: st, Box: box, AdminTokenHash: api.HashToken(adminToken), Notify: disp.Notify,
-		AllowPrivate: cfg.allowPrivate, Logger: log,
+		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
 	}).Register(mux)
 
 	ln, err := net.Listen("tcp", cfg.addr)

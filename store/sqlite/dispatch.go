@@ -25,7 +25,7 @@ WHERE w.enabled AND w.state = 'active' AND EXISTS (
 const claimQuery = `
 SELECT d.seq, d.id, e.id, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at,
        e.body, w.url, w.secret,
-       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END
+       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since
 FROM deliveries d
 JOIN events e ON e.seq = d.event_seq
 JOIN webhooks w ON w.organization_id = d.organization_id
@@ -81,11 +81,12 @@ func claimFor(ctx context.Context, tx *sql.Tx, claimed []store.Claimed, org int6
 	for rows.Next() {
 		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(p.LeaseUntil))}}
 		var created int64
+		var failing sql.NullInt64
 		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
-			&c.AttemptCount, &created, &c.Body, &c.URL, &c.Secret, &c.PreviousSecret); err != nil {
+			&c.AttemptCount, &created, &c.Body, &c.URL, &c.Secret, &c.PreviousSecret, &failing); err != nil {
 			return claimed, err
 		}
-		c.CreatedAt = fromMs(created)
+		c.CreatedAt, c.FailingSince = fromMs(created), nullMs(failing)
 		claimed = append(claimed, c)
 	}
 	return claimed, rows.Err()
@@ -133,25 +134,40 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 			return err
 		}
 		defer upd.Close()
-		succeeded := make(map[int64]int64)
+		// Per webhook: the latest success, or the first failure.
+		succeeded, failed := make(map[int64]int64), make(map[int64]int64)
 		for _, r := range results {
 			var next, done any
+			at := ms(r.Attempt.StartedAt) + r.Attempt.DurationMs
 			switch r.Status {
 			case otw.DeliveryPending:
 				next = ms(r.NextAttemptAt)
 			case otw.DeliverySucceeded:
-				done = ms(r.Attempt.StartedAt) + r.Attempt.DurationMs
+				done = at
 			}
 			res, err := upd.ExecContext(ctx, r.Status, r.Attempt.N, next, r.Attempt.StatusCode, r.Attempt.Error, done, r.DeliverySeq, ms(r.LeaseUntil))
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 && done != nil {
-				succeeded[r.OrganizationID] = max(succeeded[r.OrganizationID], done.(int64))
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if done != nil {
+				succeeded[r.OrganizationID] = max(succeeded[r.OrganizationID], at)
+			} else if f, ok := failed[r.OrganizationID]; !ok || at < f {
+				failed[r.OrganizationID] = at
 			}
 		}
 		for org, at := range succeeded {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET last_success_at = max(coalesce(last_success_at, 0), ?) WHERE organization_id = ?`, at, org); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET last_success_at = max(coalesce(last_success_at, 0), ?), failing_since = NULL WHERE organization_id = ?`, at, org); err != nil {
+				return err
+			}
+		}
+		for org, at := range failed {
+			if _, ok := succeeded[org]; ok {
+				continue // a success in the same batch: not failing
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE organization_id = ?`, at, org); err != nil {
 				return err
 			}
 		}

@@ -60,7 +60,7 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
 				state = CASE WHEN excluded.enabled THEN 'active' ELSE webhooks.state END,
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
-				last_success_at = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.last_success_at END,
+				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
 			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now))
 		if err != nil {

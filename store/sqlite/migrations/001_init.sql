@@ -25,6 +25,7 @@ CREATE TABLE webhooks (
     previous_secret       BLOB,
     previous_secret_until INTEGER,
     last_success_at       INTEGER,
+    failing_since         INTEGER, -- first failure since the last success
     created_at            INTEGER NOT NULL,
     updated_at            INTEGER NOT NULL
 );
