@@ -55,12 +55,14 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.D
 	defer rows.Close()
 	page := make([]otw.Delivery, 0, p.Limit)
 	var next string
+	more := false // the extra row asked for: whether a next page exists
 	for rows.Next() {
 		d, seq, err := scanDelivery(rows)
 		if err != nil {
 			return nil, "", interpret(err)
 		}
 		if len(page) == p.Limit {
+			more = true
 			break
 		}
 		page = append(page, d)
@@ -69,7 +71,7 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.D
 	if err := rows.Err(); err != nil {
 		return nil, "", interpret(err)
 	}
-	if len(page) < p.Limit {
+	if !more {
 		next = ""
 	}
 	return page, next, nil

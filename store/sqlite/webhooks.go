@@ -24,7 +24,12 @@ func scanWebhook(row rowScanner) (otw.Webhook, error) {
 	if err != nil {
 		return w, err
 	}
-	w.SubscribedEvents = strings.Split(events, ",")
+	// Split("") is [""]: a webhook that takes no event would seem to take
+	// the empty type, and show it.
+	w.SubscribedEvents = []string{}
+	if events != "" {
+		w.SubscribedEvents = strings.Split(events, ",")
+	}
 	w.PreviousSecretUntil = nullMs(prevUntil)
 	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(updated)
 	return w, nil

@@ -1,0 +1,113 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+var completeTests = map[string]func(*testing.T, store.Store){
+	"WritesEachOutcome": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		ok := deliver(t, s, org1, "", t0)
+		retry := deliver(t, s, org1, "", t0)
+		dead := deliver(t, s, org1, "", t0)
+		byID := map[string]store.Claimed{}
+		for _, c := range claim(t, s, claimParams(t0)) {
+			byID[c.DeliveryID] = c
+		}
+		at := t0.Add(time.Second)
+		rRetry := result(byID[retry], otw.DeliveryPending, 500, at)
+		rRetry.NextAttemptAt = at.Add(5 * time.Second)
+		// One call for the three, as the dispatcher batches them.
+		complete(t, s, result(byID[ok], otw.DeliverySucceeded, 200, at), rRetry, result(byID[dead], otw.DeliveryFailed, 0, at))
+
+		d := getDelivery(t, s, org1, ok)
+		if d.Status != otw.DeliverySucceeded || d.AttemptCount != 1 || d.SucceededAt == nil || d.NextAttemptAt != nil ||
+			d.LastStatusCode == nil || *d.LastStatusCode != 200 || d.LastError != "" {
+			t.Fatalf("succeeded delivery = %+v", d)
+		}
+		d = getDelivery(t, s, org1, retry)
+		if d.Status != otw.DeliveryPending || d.AttemptCount != 1 || d.SucceededAt != nil ||
+			d.LastStatusCode == nil || *d.LastStatusCode != 500 || d.LastError != "HTTP 500" {
+			t.Fatalf("retried delivery = %+v", d)
+		}
+		wantTime(t, "NextAttemptAt of the retry", d.NextAttemptAt, rRetry.NextAttemptAt)
+		d = getDelivery(t, s, org1, dead)
+		if d.Status != otw.DeliveryFailed || d.AttemptCount != 1 || d.SucceededAt != nil || d.NextAttemptAt != nil ||
+			d.LastStatusCode != nil || d.LastError != "connection refused" {
+			t.Fatalf("failed delivery = %+v", d)
+		}
+		// Finished deliveries are never claimed again; the retry is, when due.
+		claimOne(t, s, rRetry.NextAttemptAt, retry)
+	},
+	"AttemptsKeptInOrderWithPayload": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		e := event(org1, "case_resolved", "", t0)
+		id := insert(t, s, t0, e)[0].DeliveryID
+		now := t0
+		var want []store.AttemptResult
+		for _, step := range []struct {
+			status string
+			code   int
+		}{{otw.DeliveryPending, 0}, {otw.DeliveryPending, 503}, {otw.DeliverySucceeded, 204}} {
+			r := result(claimOne(t, s, now, id), step.status, step.code, now)
+			complete(t, s, r)
+			want = append(want, r)
+			now = r.NextAttemptAt
+		}
+		d := getDelivery(t, s, org1, id)
+		wantBytes(t, "Payload", d.Payload, e.Body)
+		if d.AttemptCount != 3 || len(d.Attempts) != 3 {
+			t.Fatalf("AttemptCount %d with %d attempts, want 3 and 3", d.AttemptCount, len(d.Attempts))
+		}
+		for i, a := range d.Attempts {
+			w := want[i].Attempt
+			if a.N != i+1 || !a.StartedAt.Equal(w.StartedAt) || a.DurationMs != w.DurationMs || a.Error != w.Error ||
+				a.ResponseBody != w.ResponseBody || (a.StatusCode == nil) != (w.StatusCode == nil) ||
+				(a.StatusCode != nil && *a.StatusCode != *w.StatusCode) {
+				t.Fatalf("attempt %d = %+v, want %+v", i+1, a, w)
+			}
+		}
+	},
+	"StaleLeaseRecordsAttemptOnly": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		stale := claimOne(t, s, t0, id)
+		// The first worker overran its lease and another took the delivery.
+		fresh := claimOne(t, s, stale.LeaseUntil.Add(time.Second), id)
+		complete(t, s, result(stale, otw.DeliveryFailed, 0, stale.LeaseUntil))
+
+		d := getDelivery(t, s, org1, id)
+		if d.Status != otw.DeliveryPending || d.LastError != "" {
+			t.Fatalf("a stale result changed the delivery: status %q last error %q", d.Status, d.LastError)
+		}
+		if len(d.Attempts) != 1 || d.Attempts[0].Error != "connection refused" {
+			t.Fatalf("attempts %+v, want the stale attempt recorded", d.Attempts)
+		}
+		if c := claim(t, s, claimParams(fresh.LeaseUntil.Add(-time.Millisecond))); len(c) != 0 {
+			t.Fatalf("claimed %v while the second worker holds it", claimedIDs(c))
+		}
+		complete(t, s, result(fresh, otw.DeliverySucceeded, 200, fresh.LeaseUntil.Add(-time.Second)))
+		if d := getDelivery(t, s, org1, id); d.Status != otw.DeliverySucceeded || len(d.Attempts) != 2 {
+			t.Fatalf("after the current lease's result: status %q with %d attempts, want succeeded with 2", d.Status, len(d.Attempts))
+		}
+	},
+	"ReleaseMakesClaimableAtOnce": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		c := claimOne(t, s, t0, id)
+		if err := s.ReleaseDeliveries(t.Context(), []store.Lease{c.Lease}); err != nil {
+			t.Fatal(err)
+		}
+		again := claimOne(t, s, t0, id)
+		if again.AttemptCount != 0 {
+			t.Fatalf("AttemptCount = %d after a release, want 0", again.AttemptCount)
+		}
+		if d := getDelivery(t, s, org1, id); len(d.Attempts) != 0 || d.Status != otw.DeliveryPending {
+			t.Fatalf("released delivery: status %q, attempts %+v; want pending with none", d.Status, d.Attempts)
+		}
+	},
+}
