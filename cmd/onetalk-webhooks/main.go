@@ -20,6 +20,8 @@ const usage = `onetalk-webhooks: stores, signs and delivers OneTalk webhook even
 Usage:
   onetalk-webhooks serve     run the API, the web UI and the dispatcher
   onetalk-webhooks migrate   apply database migrations and exit
+  onetalk-webhooks send      POST a signed example event to a URL, to try a receiver
+  onetalk-webhooks listen    a local receiver that verifies and prints what arrives
   onetalk-webhooks version   print the version
 
 Run "onetalk-webhooks <command> -h" for a command's flags.
@@ -62,6 +64,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case "send":
+		return send(ctx, args[1:], stdout, stderr)
+	case "listen":
+		return listen(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "onetalk-webhooks", otw.Version)
 		return nil
