@@ -26,7 +26,9 @@ func startListen(t *testing.T, secret string) (url string, stdout, stderr *syncB
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr = &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0", "--secret", secret}, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"listen", "--addr", "127.0.0.1:0", "--secret", secret}, stdout, stderr)
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
