@@ -18,7 +18,7 @@ func TestCrashWhileDeliveringLosesNothing(t *testing.T) {
 	t.Parallel()
 	const events, perBatch = 2000, 200
 	// A slow receiver keeps many deliveries in flight when the kill comes.
-	rc := newReceiver(t, func(int, *http.Request) int { time.Sleep(20 * time.Millisecond); return 200 })
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { time.Sleep(20 * time.Millisecond); return 200 })
 	dir := t.TempDir()
 	s := startServer(t, dir, "--retry-schedule", "100ms")
 	s.createOrg(1111, rc.URL)

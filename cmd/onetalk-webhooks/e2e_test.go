@@ -88,7 +88,7 @@ func TestExamplesArriveCompactedAndSigned(t *testing.T) {
 // deliveries API shows the three with those status codes.
 func TestFailedAttemptsAreRetriedAndRecorded(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, func(n int, _ *http.Request) int {
+	rc := newReceiver(t, func(n int, _ http.ResponseWriter, _ *http.Request) int {
 		if n <= 2 {
 			return 500
 		}
@@ -153,7 +153,7 @@ func mustCompact(t *testing.T, v any) []byte {
 // An event after the last attempt is "failed", and no more requests come.
 func TestDeliveryFailsAfterTheLastAttempt(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, func(int, *http.Request) int { return 503 })
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { return 503 })
 	s := startServer(t, t.TempDir(), "--retry-schedule", "50ms,50ms")
 	key := s.createOrg(7, rc.URL)
 	raw := bytes.Replace(readExample(t, "case_resolved.json"), []byte(`"organizationID": 1,`), []byte(`"organizationID": 7,`), 1)

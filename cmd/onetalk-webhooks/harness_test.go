@@ -152,6 +152,12 @@ func (r response) json(t *testing.T) map[string]any {
 // []byte is sent as is, anything else is encoded).
 func (s *server) do(method, path, token string, body any) response {
 	s.t.Helper()
+	return s.doWith(method, path, token, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (s *server) doWith(method, path, token string, body any, header map[string]string) response {
+	s.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -175,6 +181,9 @@ func (s *server) do(method, path, token string, body any) response {
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -218,31 +227,44 @@ type received struct {
 	At     time.Time
 }
 
+// answerFunc decides a receiver's answer to its n-th request (from 1): the
+// status code; it may set response headers on w.
+type answerFunc func(n int, w http.ResponseWriter, r *http.Request) int
+
 // receiver is a real HTTP receiver on 127.0.0.1 that records what arrives
-// and answers what answer says.
+// and answers what its answerFunc says.
 type receiver struct {
 	*httptest.Server
 	mu     sync.Mutex
 	got    []received
-	answer func(n int, r *http.Request) int
+	answer answerFunc
 	signal chan struct{}
 }
 
-func newReceiver(t *testing.T, answer func(n int, r *http.Request) int) *receiver {
+// setAnswer changes how the receiver answers from now on.
+func (rc *receiver) setAnswer(a answerFunc) {
+	rc.mu.Lock()
+	rc.answer = a
+	rc.mu.Unlock()
+}
+
+func newReceiver(t *testing.T, answer answerFunc) *receiver {
 	rc := &receiver{answer: answer, signal: make(chan struct{}, 1)}
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		rc.got = append(rc.got, received{Header: r.Header.Clone(), Body: body, At: time.Now()})
 		n := len(rc.got)
+		answer := rc.answer
 		rc.mu.Unlock()
 		select {
 		case rc.signal <- struct{}{}:
 		default:
 		}
 		status := 200
-		if rc.answer != nil {
-			status = rc.answer(n, r)
+		if answer != nil {
+			r.Body = io.NopCloser(bytes.NewReader(body)) // the answer may read it again
+			status = answer(n, w, r)
 		}
 		w.WriteHeader(status)
 		fmt.Fprintf(w, "answer %d to request %d", status, n)
