@@ -95,6 +95,51 @@ var completeTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("after the current lease's result: status %q with %d attempts, want succeeded with 2", d.Status, len(d.Attempts))
 		}
 	},
+	"FailingSinceFirstFailureUntilSuccess": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		c := claimOne(t, s, t0, id)
+		if c.FailingSince != nil {
+			t.Fatalf("FailingSince = %v before any attempt", c.FailingSince)
+		}
+		first := result(c, otw.DeliveryPending, 500, t0)
+		complete(t, s, first)
+		// Every later failure keeps the first one's time: the endpoint has
+		// been failing since then.
+		now := first.NextAttemptAt
+		for range 2 {
+			c = claimOne(t, s, now, id)
+			wantAttemptTime(t, "FailingSince after failures", c.FailingSince, first.Attempt)
+			r := result(c, otw.DeliveryPending, 0, now)
+			complete(t, s, r)
+			now = r.NextAttemptAt
+		}
+		complete(t, s, result(claimOne(t, s, now, id), otw.DeliverySucceeded, 200, now))
+
+		next := deliver(t, s, org1, "", now)
+		c = claimOne(t, s, now, next)
+		if c.FailingSince != nil {
+			t.Fatalf("FailingSince = %v after a success, want nil", c.FailingSince)
+		}
+		failed := result(c, otw.DeliveryFailed, 0, now)
+		complete(t, s, failed)
+		c = claimOne(t, s, now, deliver(t, s, org1, "", now))
+		wantAttemptTime(t, "FailingSince after a failure that followed a success", c.FailingSince, failed.Attempt)
+	},
+	"SavingEnabledForgetsFailingSince": func(t *testing.T, s store.Store) {
+		// Else a webhook the organization turns back on after a disable
+		// would be disabled again by its first failure.
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		complete(t, s, result(claimOne(t, s, t0, id), otw.DeliveryFailed, 0, t0))
+		if err := s.DisableWebhook(t.Context(), org1, "failing for 5 days", t0); err != nil {
+			t.Fatal(err)
+		}
+		saveWebhook(t, s, org1, true, "case_resolved")
+		if c := claimOne(t, s, t0, deliver(t, s, org1, "", t0)); c.FailingSince != nil {
+			t.Fatalf("FailingSince = %v after saving a disabled webhook enabled, want nil", c.FailingSince)
+		}
+	},
 	"ReleaseMakesClaimableAtOnce": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		id := deliver(t, s, org1, "", t0)
@@ -110,4 +155,14 @@ var completeTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("released delivery: status %q, attempts %+v; want pending with none", d.Status, d.Attempts)
 		}
 	},
+}
+
+// wantAttemptTime accepts any time within the attempt: when it started or
+// when it ended are both "the time of the failure".
+func wantAttemptTime(t *testing.T, what string, got *time.Time, a otw.Attempt) {
+	t.Helper()
+	end := a.StartedAt.Add(time.Duration(a.DurationMs) * time.Millisecond)
+	if got == nil || got.Before(a.StartedAt) || got.After(end) {
+		t.Fatalf("%s = %v, want the attempt's time, %v to %v", what, got, a.StartedAt, end)
+	}
 }

@@ -36,6 +36,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CompleteAttempts", completeTests},
 		{"ListDeliveries", listTests},
 		{"RetryAndRecover", retryTests},
+		{"DeliveryStats", statsTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
