@@ -307,3 +307,94 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("%d deliveries carry an error from the shutdown", failedAttempts)
 	}
 }
+
+// recover re-queues exactly the failed deliveries created since the given
+// time; retry sends one delivery once more; test sends the example.
+func TestRecoverRetryAndTestEvent(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { return 500 })
+	s := startServer(t, t.TempDir(), "--retry-schedule", "20ms")
+	key := s.createOrg(1111, rc.URL)
+	publish := func(trx string) string {
+		return s.mustDo(202, "POST", "/v1/events", s.Token, messageStatus(1111, trx, "read"))["deliveryID"].(string)
+	}
+	failed := func(id string) func() bool {
+		return func() bool {
+			return s.mustDo(200, "GET", "/v1/organizations/1111/deliveries/"+id, key, nil)["status"] == "failed"
+		}
+	}
+	before := publish("before")
+	eventually(t, 5*time.Second, "the first delivery to fail", failed(before))
+	time.Sleep(50 * time.Millisecond)
+	since := time.Now().UTC()
+	time.Sleep(50 * time.Millisecond)
+	after := []string{publish("after-1"), publish("after-2")}
+	for _, id := range after {
+		eventually(t, 5*time.Second, "the later deliveries to fail", failed(id))
+	}
+	failedList := s.mustDo(200, "GET", "/v1/organizations/1111/deliveries?status=failed", key, nil)["data"].([]any)
+	if len(failedList) != 3 {
+		t.Fatalf("status=failed lists %d deliveries, want 3", len(failedList))
+	}
+
+	rc.setAnswer(func(int, http.ResponseWriter, *http.Request) int { return 200 })
+	requestsBefore := len(rc.requests())
+	n := s.mustDo(202, "POST", "/v1/organizations/1111/deliveries/recover", key, map[string]any{"since": since.Format(time.RFC3339Nano)})
+	if n["requeued"].(float64) != 2 {
+		t.Fatalf("recover requeued %v, want exactly the 2 created since %s", n["requeued"], since)
+	}
+	got := rc.waitFor(t, 5*time.Second, "the two recovered deliveries", func(r []received) bool { return len(r) >= requestsBefore+2 })
+	for _, r := range got[requestsBefore:] {
+		if trx, _ := eventOf(t, r.Body); !strings.HasPrefix(trx, "after-") {
+			t.Errorf("recover sent %q, created before since", trx)
+		}
+	}
+	if d := s.mustDo(200, "GET", "/v1/organizations/1111/deliveries/"+before, key, nil); d["status"] != "failed" {
+		t.Errorf("the delivery before since is %v, want still failed", d["status"])
+	}
+
+	// retry: one more attempt now.
+	s.mustDo(202, "POST", "/v1/organizations/1111/deliveries/"+before+"/retry", key, nil)
+	eventually(t, 5*time.Second, "the retried delivery to succeed", func() bool {
+		return s.mustDo(200, "GET", "/v1/organizations/1111/deliveries/"+before, key, nil)["status"] == "succeeded"
+	})
+	s.mustDo(404, "POST", "/v1/organizations/1111/deliveries/dlv_unknown/retry", key, nil)
+	if r := s.do("POST", "/v1/organizations/1111/deliveries/recover", key, `{"since":"yesterday"}`); r.Status != 422 || !strings.Contains(string(r.Body), `"field":"since"`) {
+		t.Errorf("recover with a bad since: %d %s", r.Status, r.Body)
+	}
+
+	// test: the example of the type, with this organization's ID.
+	count := len(rc.requests())
+	s.mustDo(202, "POST", "/v1/organizations/1111/webhook/test", key, map[string]any{"eventType": "case_resolved"})
+	got = rc.waitFor(t, 5*time.Second, "the test event", func(r []received) bool { return len(r) > count })
+	var e struct {
+		Type           string
+		OrganizationID int64
+		CaseResolved   struct{ CaseID string }
+	}
+	if err := json.Unmarshal(got[count].Body, &e); err != nil || e.Type != "case_resolved" || e.OrganizationID != 1111 || e.CaseResolved.CaseID != "958CCF3BB6" {
+		t.Errorf("test event arrived as %s (%v)", got[count].Body, err)
+	}
+	if r := s.do("POST", "/v1/organizations/1111/webhook/test", key, `{"eventType":"case_opened"}`); r.Status != 422 || !strings.Contains(string(r.Body), `"field":"eventType"`) {
+		t.Errorf("test with an unknown type: %d %s", r.Status, r.Body)
+	}
+	// Filters and paging.
+	if r := s.do("GET", "/v1/organizations/1111/deliveries?status=lost", key, nil); r.Status != 422 {
+		t.Errorf("status=lost: %d", r.Status)
+	}
+	page := s.mustDo(200, "GET", "/v1/organizations/1111/deliveries?limit=2", key, nil)
+	next, _ := page["nextCursor"].(string)
+	page2 := s.mustDo(200, "GET", "/v1/organizations/1111/deliveries?limit=2&cursor="+next, key, nil)
+	ids := map[any]bool{}
+	for _, p := range [][]any{page["data"].([]any), page2["data"].([]any)} {
+		for _, d := range p {
+			ids[d.(map[string]any)["id"]] = true
+		}
+	}
+	if len(ids) != 4 || page2["nextCursor"] != nil {
+		t.Errorf("two pages of 2 over 4 deliveries gave %d distinct, next %v", len(ids), page2["nextCursor"])
+	}
+	if only := s.mustDo(200, "GET", "/v1/organizations/1111/deliveries?eventType=case_resolved", key, nil)["data"].([]any); len(only) != 1 {
+		t.Errorf("eventType=case_resolved lists %d, want 1", len(only))
+	}
+}
