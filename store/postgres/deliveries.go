@@ -1,0 +1,167 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+const deliveryColumns = `d.seq, d.id, e.id, d.organization_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at,
+	d.last_status_code, d.last_error, d.created_at, d.succeeded_at`
+
+func scanDelivery(row pgx.Row, extra ...any) (otw.Delivery, int64, error) {
+	var d otw.Delivery
+	var seq, created int64
+	var next, succeeded *int64
+	dest := append([]any{&seq, &d.ID, &d.EventID, &d.OrganizationID, &d.EventType, &d.Status, &d.AttemptCount, &next,
+		&d.LastStatusCode, &d.LastError, &created, &succeeded}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return d, 0, err
+	}
+	d.NextAttemptAt, d.SucceededAt = nullMs(next), nullMs(succeeded)
+	d.CreatedAt = fromMs(created)
+	return d, seq, nil
+}
+
+func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.Delivery, string, error) {
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.organization_id = $1`
+	args := []any{p.OrganizationID}
+	if p.Status != "" {
+		args = append(args, p.Status)
+		q += ` AND d.status = $` + strconv.Itoa(len(args))
+	}
+	if p.EventType != "" {
+		args = append(args, p.EventType)
+		q += ` AND d.event_type = $` + strconv.Itoa(len(args))
+	}
+	if p.Cursor != "" {
+		after, err := strconv.ParseInt(p.Cursor, 10, 64)
+		if err != nil {
+			return nil, "", otw.Invalid("bad cursor", otw.FieldError{Field: "cursor", Message: "not a cursor this API returned"})
+		}
+		args = append(args, after)
+		q += ` AND d.seq < $` + strconv.Itoa(len(args))
+	}
+	// One row more than the page: whether it comes says if a next page exists.
+	args = append(args, p.Limit+1)
+	q += ` ORDER BY d.seq DESC LIMIT $` + strconv.Itoa(len(args))
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", interpret(err)
+	}
+	defer rows.Close()
+	page := make([]otw.Delivery, 0, p.Limit)
+	var next string
+	more := false
+	for rows.Next() {
+		d, seq, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", interpret(err)
+		}
+		if len(page) == p.Limit {
+			more = true
+			break
+		}
+		page = append(page, d)
+		next = strconv.FormatInt(seq, 10)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", interpret(err)
+	}
+	if !more {
+		next = ""
+	}
+	return page, next, nil
+}
+
+func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Delivery, error) {
+	var body []byte
+	d, seq, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+`, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq
+		WHERE d.id = $1 AND d.organization_id = $2`, id, org), &body)
+	if err == pgx.ErrNoRows {
+		return d, otw.Errorf(otw.ENOTFOUND, "delivery %s not found", id)
+	}
+	if err != nil {
+		return d, interpret(err)
+	}
+	d.Payload = body
+	rows, err := s.pool.Query(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body FROM attempts WHERE delivery_seq = $1 ORDER BY n, seq`, seq)
+	if err != nil {
+		return d, interpret(err)
+	}
+	d.Attempts, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (otw.Attempt, error) {
+		var a otw.Attempt
+		var started int64
+		var body []byte
+		err := row.Scan(&a.N, &started, &a.DurationMs, &a.StatusCode, &a.Error, &body)
+		a.StartedAt, a.ResponseBody = fromMs(started), string(body)
+		return a, err
+	})
+	if d.Attempts == nil {
+		d.Attempts = []otw.Attempt{}
+	}
+	return d, interpret(err)
+}
+
+func (s *Store) RetryDelivery(ctx context.Context, org int64, id string, now time.Time) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var status string
+		var lease *int64
+		// FOR UPDATE: a claim on another node cannot slip in between the
+		// check and the update.
+		err := tx.QueryRow(ctx, `SELECT status, lease_until FROM deliveries WHERE id = $1 AND organization_id = $2 FOR UPDATE`, id, org).Scan(&status, &lease)
+		if err == pgx.ErrNoRows {
+			return otw.Errorf(otw.ENOTFOUND, "delivery %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if status == otw.DeliveryPending && lease != nil && *lease > ms(now) {
+			return otw.Errorf(otw.ECONFLICT, "delivery %s is being attempted right now", id)
+		}
+		if _, err = tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL WHERE id = $2`, ms(now), id); err != nil {
+			return err
+		}
+		return notify(ctx, tx)
+	})
+}
+
+func (s *Store) RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error) {
+	var n int64
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL
+			WHERE organization_id = $2 AND status = 'failed' AND created_at >= $3`, ms(now), org, ms(since))
+		if n = tag.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return notify(ctx, tx)
+	})
+	return int(n), err
+}
+
+func (s *Store) DeliveryStats(ctx context.Context, org int64, since time.Time) ([]store.HourStats, error) {
+	const hour = int64(time.Hour / time.Millisecond)
+	rows, err := s.pool.Query(ctx, `
+		SELECT created_at / $1 * $1 AS h,
+		       count(*) FILTER (WHERE status = 'succeeded'),
+		       count(*) FILTER (WHERE status = 'failed'),
+		       count(*) FILTER (WHERE status = 'pending')
+		FROM deliveries WHERE organization_id = $2 AND created_at >= $3
+		GROUP BY h ORDER BY h`, hour, org, ms(since))
+	if err != nil {
+		return nil, interpret(err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.HourStats, error) {
+		var h int64
+		var st store.HourStats
+		err := row.Scan(&h, &st.Succeeded, &st.Failed, &st.Pending)
+		st.Hour = fromMs(h)
+		return st, err
+	})
+	return out, interpret(err)
+}
