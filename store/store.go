@@ -31,7 +31,8 @@ type Store interface {
 	GetWebhook(ctx context.Context, org int64) (otw.Webhook, error)
 	// SaveWebhook creates or updates the organization's webhook. The first
 	// save stores secret (sealed); later saves keep the existing one. Saving
-	// enabled makes a disabled webhook active again.
+	// enabled makes a disabled webhook active again, with a fresh start:
+	// reason and FailingSince cleared.
 	SaveWebhook(ctx context.Context, org int64, s otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error)
 	// RotateSecret makes secret current and keeps the old one signing
 	// until previousUntil. ENOTFOUND without a webhook.
