@@ -59,30 +59,56 @@ func New(cfg Config) *Server {
 	return s
 }
 
+// route is one pattern of the API and its handler.
+type route struct {
+	pattern string // method and path, as http.ServeMux takes it
+	handler http.HandlerFunc
+}
+
+// routes is the API: the one table Register serves and Routes lists, so
+// that the OpenAPI test sees exactly what is served.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /healthz", s.healthz},
+		{"GET /readyz", s.readyz},
+		{"GET /openapi.json", serveOpenAPI},
+
+		{"POST /v1/organizations", s.authed(true, s.createOrganization)},
+		{"POST /v1/organizations/{org}/api-keys", s.authed(true, s.createAPIKey)},
+		{"DELETE /v1/organizations/{org}/api-keys/{id}", s.authed(true, s.revokeAPIKey)},
+		{"GET /v1/event-types", s.authed(false, s.eventTypes)},
+
+		{"GET /v1/organizations/{org}/webhook", s.orgRoute(s.getWebhook)},
+		{"PUT /v1/organizations/{org}/webhook", s.orgRoute(s.putWebhook)},
+		{"GET /v1/organizations/{org}/webhook/secret", s.orgRoute(s.getSecret)},
+		{"POST /v1/organizations/{org}/webhook/secret/rotate", s.orgRoute(s.rotateSecret)},
+		{"POST /v1/organizations/{org}/webhook/test", s.orgRoute(s.testWebhook)},
+
+		{"POST /v1/events", s.authed(true, s.publishEvent)},
+		{"POST /v1/events/batch", s.authed(true, s.publishBatch)},
+
+		{"GET /v1/organizations/{org}/deliveries", s.orgRoute(s.listDeliveries)},
+		{"GET /v1/organizations/{org}/deliveries/{id}", s.orgRoute(s.getDelivery)},
+		{"POST /v1/organizations/{org}/deliveries/{id}/retry", s.orgRoute(s.retryDelivery)},
+		{"POST /v1/organizations/{org}/deliveries/recover", s.orgRoute(s.recoverDeliveries)},
+	}
+}
+
+// Routes returns the pattern ("METHOD /path/{param}") of every route
+// Register serves, except the /v1/ catch-all that answers 404.
+func Routes() []string {
+	var out []string
+	for _, r := range (&Server{}).routes() {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
 // Register adds the API's routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-
-	mux.HandleFunc("POST /v1/organizations", s.authed(true, s.createOrganization))
-	mux.HandleFunc("POST /v1/organizations/{org}/api-keys", s.authed(true, s.createAPIKey))
-	mux.HandleFunc("DELETE /v1/organizations/{org}/api-keys/{id}", s.authed(true, s.revokeAPIKey))
-	mux.HandleFunc("GET /v1/event-types", s.authed(false, s.eventTypes))
-
-	mux.HandleFunc("GET /v1/organizations/{org}/webhook", s.orgRoute(s.getWebhook))
-	mux.HandleFunc("PUT /v1/organizations/{org}/webhook", s.orgRoute(s.putWebhook))
-	mux.HandleFunc("GET /v1/organizations/{org}/webhook/secret", s.orgRoute(s.getSecret))
-	mux.HandleFunc("POST /v1/organizations/{org}/webhook/secret/rotate", s.orgRoute(s.rotateSecret))
-	mux.HandleFunc("POST /v1/organizations/{org}/webhook/test", s.orgRoute(s.testWebhook))
-
-	mux.HandleFunc("POST /v1/events", s.authed(true, s.publishEvent))
-	mux.HandleFunc("POST /v1/events/batch", s.authed(true, s.publishBatch))
-
-	mux.HandleFunc("GET /v1/organizations/{org}/deliveries", s.orgRoute(s.listDeliveries))
-	mux.HandleFunc("GET /v1/organizations/{org}/deliveries/{id}", s.orgRoute(s.getDelivery))
-	mux.HandleFunc("POST /v1/organizations/{org}/deliveries/{id}/retry", s.orgRoute(s.retryDelivery))
-	mux.HandleFunc("POST /v1/organizations/{org}/deliveries/recover", s.orgRoute(s.recoverDeliveries))
-
+	for _, r := range s.routes() {
+		mux.HandleFunc(r.pattern, r.handler)
+	}
 	mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, otw.Errorf(otw.ENOTFOUND, "no route %s %s", r.Method, r.URL.Path))
 	})
