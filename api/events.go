@@ -41,7 +41,7 @@ func (s *Server) toEvents(parsed []event.Parsed, idempotencyKey string) []otw.Ev
 // insert stores events and answers only once they are committed: a 202
 // means the event survives any crash from here on.
 func (s *Server) insert(r *http.Request, events []otw.Event) ([]store.Inserted, error) {
-	ins, err := s.store.InsertEvents(r.Context(), events, s.now().UTC())
+	ins, err := s.insertEvents(r.Context(), events)
 	if err != nil {
 		return nil, err
 	}

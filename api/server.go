@@ -3,6 +3,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,6 +20,10 @@ type Config struct {
 	Box *seal.Box
 	// AdminTokenHash is HashToken(admin token).
 	AdminTokenHash []byte
+	// Insert stores published events; nil means Store.InsertEvents. serve
+	// passes an ingest.Committer, which commits concurrent publishes in
+	// one transaction.
+	Insert func(ctx context.Context, events []otw.Event) ([]store.Inserted, error)
 	// Notify tells the dispatcher that new deliveries are due.
 	Notify       func()
 	AllowPrivate bool
@@ -33,6 +38,7 @@ type Server struct {
 	store        store.Store
 	box          *seal.Box
 	adminHash    []byte
+	insertEvents func(context.Context, []otw.Event) ([]store.Inserted, error)
 	notify       func()
 	allowPrivate bool
 	overlap      time.Duration
@@ -42,10 +48,15 @@ type Server struct {
 
 // New returns a Server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, notify: cfg.Notify,
+	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert, notify: cfg.Notify,
 		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, now: cfg.Now, log: cfg.Logger}
 	if s.overlap <= 0 {
 		s.overlap = 24 * time.Hour
+	}
+	if s.insertEvents == nil {
+		s.insertEvents = func(ctx context.Context, events []otw.Event) ([]store.Inserted, error) {
+			return s.store.InsertEvents(ctx, events, s.now().UTC())
+		}
 	}
 	if s.notify == nil {
 		s.notify = func() {}

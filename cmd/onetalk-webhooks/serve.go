@@ -17,6 +17,7 @@ import (
 
 	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/ingest"
 	"github.com/onetalk/onetalk-webhooks/netguard"
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store"
@@ -69,9 +70,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		DisableAfter:  cfg.disableAfter,
 		Logger:        log,
 	})
+	committer := ingest.New(st, nil)
+	defer committer.Close()
 	mux := http.NewServeMux()
 	api.New(api.Config{
-		Store: st, Box: box, AdminTokenHash: api.HashToken(adminToken), Notify: disp.Notify,
+		Store: st, Insert: committer.Insert, Box: box, AdminTokenHash: api.HashToken(adminToken), Notify: disp.Notify,
 		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
 	}).Register(mux)
 
