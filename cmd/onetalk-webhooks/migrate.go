@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
+	"log/slog"
 )
 
 // migrate opens the database, which applies every pending migration.
@@ -14,12 +14,11 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.parse(fs, args); err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
+	a := &app{cfg: cfg, log: slog.New(slog.NewTextHandler(stderr, nil))}
+	if err := a.openStore(ctx); err != nil {
 		return err
 	}
+	defer a.close()
 	fmt.Fprintln(stdout, "migrations applied to", redactDB(cfg.db))
-	return st.Close()
+	return nil
 }
-
-func parseURL(s string) (*url.URL, error) { return url.Parse(s) }

@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/api"
+	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/ingest"
+	"github.com/onetalk/onetalk-webhooks/netguard"
+	"github.com/onetalk/onetalk-webhooks/seal"
+	"github.com/onetalk/onetalk-webhooks/store"
+	"github.com/onetalk/onetalk-webhooks/store/postgres"
+	"github.com/onetalk/onetalk-webhooks/store/sqlite"
+	"github.com/onetalk/onetalk-webhooks/webhook"
+)
+
+// app is the service wired together: what serve runs and bench measures.
+type app struct {
+	cfg        config
+	log        *slog.Logger
+	store      store.Store
+	dispatcher *delivery.Dispatcher
+	committer  *ingest.Committer
+	handler    http.Handler
+	// listen wakes the dispatcher when another node publishes (PostgreSQL
+	// LISTEN/NOTIFY); nil on SQLite, where this process is the only one.
+	listen func(ctx context.Context, wake func()) error
+
+	adminToken          string
+	adminTokenGenerated bool
+}
+
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	schedule, err := delivery.ParseSchedule(cfg.retrySchedule)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secretBox(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log}
+	if a.adminToken, a.adminTokenGenerated, err = adminToken(cfg); err != nil {
+		return nil, err
+	}
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
+	}
+
+	guard := &netguard.Guard{AllowPrivate: cfg.allowPrivate}
+	a.dispatcher = delivery.New(delivery.Config{
+		Store: a.store,
+		OpenSecret: func(sealed []byte) ([]byte, error) {
+			secret, err := box.Open(sealed)
+			if err != nil {
+				return nil, err
+			}
+			return webhook.DecodeSecret(string(secret))
+		},
+		Client:        delivery.NewClient(guard.DialContext),
+		Schedule:      schedule,
+		Timeout:       cfg.deliveryTimeout,
+		ShutdownGrace: cfg.shutdownGrace,
+		Workers:       cfg.maxInFlight,
+		PerWebhook:    cfg.perWebhook,
+		DisableAfter:  cfg.disableAfter,
+		Logger:        log,
+	})
+	a.committer = ingest.New(a.store, nil)
+	mux := http.NewServeMux()
+	api.New(api.Config{
+		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
+		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
+	}).Register(mux)
+	a.handler = mux
+	return a, nil
+}
+
+func (a *app) openStore(ctx context.Context) error {
+	if path := a.cfg.sqlitePath(); path != "" {
+		st, err := sqlite.Open(ctx, path)
+		a.store = st
+		return err
+	}
+	st, err := postgres.Open(ctx, a.cfg.db)
+	if err != nil {
+		return err
+	}
+	a.store, a.listen = st, st.Listen
+	return nil
+}
+
+// run serves ln and delivers until ctx ends, then shuts down within the
+// grace period: no new requests, in-flight deliveries finish or are given
+// back, every outcome written.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	dctx, stopDispatch := context.WithCancel(ctx)
+	defer stopDispatch()
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- a.dispatcher.Run(dctx) }()
+	if a.listen != nil {
+		go func() {
+			if err := a.listen(dctx, a.dispatcher.Notify); err != nil && dctx.Err() == nil {
+				a.log.Error("listening for other nodes' events stopped", "err", err)
+			}
+		}()
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		a.log.Info("shutting down: no new deliveries; in-flight ones may finish", "grace", a.cfg.shutdownGrace)
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.shutdownGrace)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	stopDispatch()
+	<-dispatched
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func (a *app) close() {
+	if a.committer != nil {
+		a.committer.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// secretBox returns the box that seals signing secrets: the given key, or
+// on SQLite a key generated once beside the database file. Several nodes
+// on PostgreSQL must share one key, so there it must be given.
+func secretBox(cfg config) (*seal.Box, error) {
+	var key []byte
+	var err error
+	switch {
+	case cfg.secretKey != "":
+		key, err = seal.ParseKey(cfg.secretKey)
+	case cfg.sqlitePath() != "":
+		if err = os.MkdirAll(filepath.Dir(cfg.sqlitePath()), 0o755); err == nil {
+			key, err = seal.LoadOrCreateKeyFile(filepath.Join(filepath.Dir(cfg.sqlitePath()), "secret-key"))
+		}
+	default:
+		err = errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return seal.New(key)
+}
+
+func adminTokenPath(cfg config) string {
+	return filepath.Join(filepath.Dir(cfg.sqlitePath()), "admin-token")
+}
+
+// adminToken returns the admin token: the given one, or on SQLite the one
+// saved beside the database (made at the first start; generated says so).
+func adminToken(cfg config) (token string, generated bool, err error) {
+	if cfg.adminToken != "" {
+		return cfg.adminToken, false, nil
+	}
+	if cfg.sqlitePath() == "" {
+		return "", false, errors.New("--admin-token (OTW_ADMIN_TOKEN) is required with PostgreSQL: every node must accept the same token")
+	}
+	path := adminTokenPath(cfg)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", false, err
+	}
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	token = "ota_" + base64.RawURLEncoding.EncodeToString(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", false, err
+	}
+	if _, err := f.WriteString(token + "\n"); err != nil {
+		f.Close()
+		return "", false, err
+	}
+	return token, true, f.Close()
+}
