@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onetalk/onetalk-webhooks/webhook"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 func readExample(t *testing.T, name string) []byte {
@@ -70,6 +71,15 @@ func TestExamplesArriveCompactedAndSigned(t *testing.T) {
 		}
 		if err := webhook.Verify(secretOf[id], r.Header, r.Body); err != nil {
 			t.Errorf("event %s: signature does not verify: %v", id, err)
+		}
+		// And with the official Standard Webhooks library, an independent
+		// implementation of the scheme.
+		official, err := standardwebhooks.NewWebhook(secretOf[id])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := official.Verify(r.Body, r.Header); err != nil {
+			t.Errorf("event %s: the Standard Webhooks library rejects the delivery: %v", id, err)
 		}
 		if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 			t.Errorf("Content-Type %q", ct)
