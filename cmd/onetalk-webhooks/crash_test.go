@@ -20,7 +20,7 @@ func TestCrashWhileDeliveringLosesNothing(t *testing.T) {
 	// A slow receiver keeps many deliveries in flight when the kill comes.
 	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { time.Sleep(20 * time.Millisecond); return 200 })
 	dir := t.TempDir()
-	s := startServer(t, dir, "--retry-schedule", "100ms")
+	s := sqliteDB.start(t, dir, "--retry-schedule", "100ms")
 	s.createOrg(1111, rc.URL)
 
 	accepted := map[string]bool{}
@@ -41,7 +41,7 @@ func TestCrashWhileDeliveringLosesNothing(t *testing.T) {
 		t.Fatalf("all %d events arrived before the kill; the test must kill mid-delivery", atKill)
 	}
 
-	startServer(t, dir, "--retry-schedule", "100ms")
+	sqliteDB.start(t, dir, "--retry-schedule", "100ms")
 	got := rc.waitFor(t, 60*time.Second, "every accepted event", func(r []received) bool {
 		seen := map[string]bool{}
 		for _, x := range r {

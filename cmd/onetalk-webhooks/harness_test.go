@@ -66,14 +66,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServer runs `serve` on a free port with the database in dir and
-// waits for the line that gives its address. The admin token is read from
+// startServer runs `serve` on a free port with the given flags (the
+// database among them: see database.start) and waits for the line that
+// gives its address. The admin token is read from
 // the line printed at the first start, or from the file beside the
 // database afterwards.
 func startServer(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
-	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + filepath.Join(dir, "otw.db"),
-		"--allow-private-targets"}, args...)
+	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--allow-private-targets"}, args...)
 	cmd := exec.Command(binary, all...)
 	cmd.Env = append(os.Environ(), "OTW_ADMIN_TOKEN=") // the test decides
 	stdout, err := cmd.StdoutPipe()
