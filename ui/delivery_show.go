@@ -1,0 +1,32 @@
+package ui
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+)
+
+// deliveryPage is one delivery: what was sent and every attempt.
+type deliveryPage struct {
+	Delivery otw.Delivery
+	Payload  string // indented for reading
+}
+
+// showDelivery answers 404 for an ID of another organization, exactly as
+// for one that does not exist: the store looks it up within s.Org.
+func (u *UI) showDelivery(w http.ResponseWriter, r *http.Request, s session) {
+	d, err := u.cfg.Store.GetDelivery(r.Context(), s.Org, r.PathValue("id"))
+	if err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, d.Payload, "", "  ") != nil {
+		pretty.Reset()
+		pretty.Write(d.Payload)
+	}
+	u.render(w, r, http.StatusOK, "delivery", &view{Title: "Delivery " + d.ID, Nav: "deliveries", Session: &s,
+		Notice: notice(r), Data: deliveryPage{Delivery: d, Payload: pretty.String()}})
+}

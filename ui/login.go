@@ -1,0 +1,45 @@
+package ui
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/api"
+)
+
+func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
+	u.render(w, r, http.StatusOK, "login", &view{Title: "Sign in"})
+}
+
+// login signs in with an organization API key or the admin token, checked
+// as the API checks a bearer token: by hash, the admin's in constant time,
+// a revoked key refused.
+func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	hash := api.HashToken(token)
+	expires := u.cfg.Now().Add(u.cfg.SessionTTL)
+	switch {
+	case token == "":
+	case subtle.ConstantTimeCompare(hash, u.cfg.AdminTokenHash) == 1:
+		u.setSession(w, r, session{Admin: true, Credential: u.adminCredential(), Expires: expires})
+		http.Redirect(w, r, "/organization", http.StatusSeeOther)
+		return
+	case strings.HasPrefix(token, api.APIKeyPrefix):
+		key, err := u.cfg.Store.FindAPIKey(r.Context(), hash)
+		if err != nil && !otw.IsNotFound(err) {
+			u.fail(w, r, nil, err)
+			return
+		}
+		if err == nil && key.RevokedAt == nil {
+			s := session{Org: key.OrganizationID, Expires: expires}
+			copy(s.Credential[:], hash)
+			u.setSession(w, r, s)
+			http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
+			return
+		}
+	}
+	u.render(w, r, http.StatusUnauthorized, "login", &view{Title: "Sign in",
+		Error: "That is not a valid API key or admin token. Check it and try again."})
+}

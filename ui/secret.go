@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"net/http"
+
+	"github.com/onetalk/onetalk-webhooks/webhook"
+)
+
+// revealSecret answers a POST with the page and the secret on it: a GET
+// would leave the secret in the history and in any cache of the URL.
+func (u *UI) revealSecret(w http.ResponseWriter, r *http.Request, s session) {
+	p, err := u.loadWebhookPage(r.Context(), s.Org)
+	if err == nil && p.Webhook == nil {
+		http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
+		return
+	}
+	var secret []byte
+	if err == nil {
+		secret, err = u.cfg.Box.Open(p.Webhook.Secret)
+	}
+	if err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	p.Secret = string(secret)
+	u.render(w, r, http.StatusOK, "webhook", &view{Title: "Webhooks", Nav: "webhooks", Session: &s, Data: p})
+}
+
+// rotateSecret makes a new secret; the old one keeps signing beside it for
+// the overlap, so receivers can switch without missing an event.
+func (u *UI) rotateSecret(w http.ResponseWriter, r *http.Request, s session) {
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	now := u.cfg.Now()
+	until := now.Add(u.cfg.RotationOverlap)
+	if _, err := u.cfg.Store.RotateSecret(r.Context(), s.Org, u.cfg.Box.Seal([]byte(secret)), until, now); err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	p, err := u.loadWebhookPage(r.Context(), s.Org)
+	if err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	p.Secret = secret
+	u.render(w, r, http.StatusOK, "webhook", &view{Title: "Webhooks", Nav: "webhooks", Session: &s, Data: p,
+		Notice: "New signing secret made. The old one keeps signing beside it until " + fmtTime(until) + "."})
+}

@@ -1,0 +1,120 @@
+// Package ui is the web UI of SPEC §6: server-rendered pages (html/template,
+// embedded assets, no build step) for the seed's Integration › Webhooks page
+// and the delivery log. It speaks to the same store as the API and reuses
+// the API's validation, so both refuse exactly the same things.
+//
+// Every page works without JavaScript: each action is a form. static/app.js
+// only adds copy-to-clipboard and a confirmation.
+package ui
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/seal"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+// Config wires a UI.
+type Config struct {
+	Store store.Store
+	// Box opens and seals signing secrets, as the API's does.
+	Box *seal.Box
+	// AdminTokenHash is api.HashToken(admin token).
+	AdminTokenHash []byte
+	// SessionKey signs session cookies (HMAC-SHA256), at least 32 bytes.
+	// Every node of one service must be given the same key so that each
+	// accepts the cookies of the others; SessionKeyFrom derives one.
+	SessionKey []byte
+	// SessionTTL is how long a sign-in lasts (12 h).
+	SessionTTL time.Duration
+	// Notify tells the dispatcher that new deliveries are due.
+	Notify       func()
+	AllowPrivate bool
+	// RotationOverlap is how long an old secret signs beside the new one (24 h).
+	RotationOverlap time.Duration
+	Now             func() time.Time
+	Logger          *slog.Logger
+}
+
+// UI serves the pages.
+type UI struct {
+	cfg   Config
+	pages pages
+	cop   *http.CrossOriginProtection
+}
+
+// New returns a UI with cfg's defaults filled in. It parses every template
+// now, so a broken one stops the service at start rather than a page later.
+func New(cfg Config) (*UI, error) {
+	if cfg.Store == nil || cfg.Box == nil {
+		return nil, errors.New("ui: Store and Box are required")
+	}
+	if len(cfg.AdminTokenHash) == 0 {
+		return nil, errors.New("ui: AdminTokenHash is required")
+	}
+	if len(cfg.SessionKey) < 32 {
+		return nil, errors.New("ui: SessionKey must be at least 32 bytes")
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func() {}
+	}
+	if cfg.RotationOverlap <= 0 {
+		cfg.RotationOverlap = 24 * time.Hour
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	p, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	u := &UI{cfg: cfg, pages: p, cop: http.NewCrossOriginProtection()}
+	u.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.render(w, r, http.StatusForbidden, "error", &view{Title: "Forbidden", Data: http.StatusForbidden,
+			Error: "This form was sent from another site, so it was refused. Open the page here and send it again."})
+	}))
+	return u, nil
+}
+
+// Register adds the UI's routes to mux. "/" is registered without a method:
+// with one it would conflict with the API's "/v1/" pattern.
+func (u *UI) Register(mux *http.ServeMux) {
+	mux.Handle("/", u.wrap(http.HandlerFunc(u.root)))
+	mux.Handle("GET /static/", u.wrap(staticHandler()))
+
+	mux.Handle("GET /login", u.wrap(http.HandlerFunc(u.showLogin)))
+	mux.Handle("POST /login", u.wrap(http.HandlerFunc(u.login)))
+	mux.Handle("POST /logout", u.wrap(http.HandlerFunc(u.logout)))
+	mux.Handle("GET /organization", u.wrap(u.signedIn(u.showOrganization)))
+	mux.Handle("POST /organization", u.wrap(u.signedIn(u.chooseOrganization)))
+
+	mux.Handle("GET /webhooks", u.wrap(u.withOrg(u.showWebhook)))
+	mux.Handle("GET /webhooks/edit", u.wrap(u.withOrg(u.editWebhook)))
+	mux.Handle("POST /webhooks", u.wrap(u.withOrg(u.saveWebhook)))
+	mux.Handle("POST /webhooks/secret/reveal", u.wrap(u.withOrg(u.revealSecret)))
+	mux.Handle("POST /webhooks/secret/rotate", u.wrap(u.withOrg(u.rotateSecret)))
+	mux.Handle("POST /webhooks/test", u.wrap(u.withOrg(u.sendTestEvent)))
+
+	mux.Handle("GET /deliveries", u.wrap(u.withOrg(u.listDeliveries)))
+	mux.Handle("GET /deliveries/{id}", u.wrap(u.withOrg(u.showDelivery)))
+	mux.Handle("POST /deliveries/{id}/retry", u.wrap(u.withOrg(u.retryDelivery)))
+}
+
+// root sends "/" to the webhook page and answers 404 for any path no
+// other route claims.
+func (u *UI) root(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/" {
+		u.notFound(w, r, nil)
+		return
+	}
+	http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
+}

@@ -1,0 +1,340 @@
+package ui_test
+
+import (
+	"encoding/base64"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/onetalk/onetalk-webhooks/event"
+)
+
+func TestLoginRefusesAWrongKey(t *testing.T) {
+	e := newEnv(t)
+	e.createOrg(1111, "Acme")
+	for _, token := range []string{"otk_not-a-key", "wrong admin token", ""} {
+		b := e.browser()
+		p := b.post("/login", url.Values{"token": {token}})
+		if p.Status != http.StatusUnauthorized || !strings.Contains(p.Body, "not a valid API key or admin token") {
+			t.Errorf("token %q: %d, want 401 with the error on the page", token, p.Status)
+		}
+		if c := p.Header.Get("Set-Cookie"); c != "" {
+			t.Errorf("token %q: a cookie was set: %s", token, c)
+		}
+	}
+}
+
+func TestLoginWithAnOrganizationKey(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	p := b.post("/login", url.Values{"token": {key}})
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/webhooks" {
+		t.Fatalf("sign in: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+	c := p.Header.Get("Set-Cookie")
+	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("cookie %q lacks %s", c, want)
+		}
+	}
+	if strings.Contains(c, "Secure") {
+		t.Errorf("cookie %q is Secure on plain http: the browser would drop it", c)
+	}
+	p = b.get("/webhooks")
+	if p.Status != 200 || !strings.Contains(p.Body, "No webhook yet") || !strings.Contains(p.Body, "Acme") {
+		t.Fatalf("webhooks page: %d\n%s", p.Status, p.Body)
+	}
+	// Signing out drops the cookie and the pages ask to sign in again.
+	b.post("/logout", url.Values{})
+	if p := b.get("/webhooks"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login" {
+		t.Errorf("after sign out: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+}
+
+func TestTamperedCookieIsRefused(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	e.createOrg(2222, "Other")
+	b := e.browser()
+	b.login(key)
+	raw, err := base64.RawURLEncoding.DecodeString(b.cookie.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Point the session at organization 2222 (bytes 2..9 hold the ID)
+	// without knowing the key that signs it.
+	forged := append([]byte(nil), raw...)
+	copy(forged[2:10], []byte{0, 0, 0, 0, 0, 0, 0x08, 0xae})
+	for name, value := range map[string]string{
+		"other organization": base64.RawURLEncoding.EncodeToString(forged),
+		"cut signature":      base64.RawURLEncoding.EncodeToString(raw[:len(raw)-1]),
+		"garbage":            "not-a-session",
+	} {
+		b.cookie = &http.Cookie{Name: "otw_session", Value: value}
+		p := b.get("/webhooks")
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login" {
+			t.Errorf("%s: %d to %q, want a redirect to /login", name, p.Status, p.Header.Get("Location"))
+		}
+		if strings.Contains(p.Body, "2222") {
+			t.Errorf("%s: the other organization's page was shown", name)
+		}
+		if b.cookie != nil {
+			t.Errorf("%s: the bad cookie was not cleared", name)
+		}
+	}
+}
+
+func TestRevokedKeyEndsItsSessions(t *testing.T) {
+	e := newEnv(t)
+	e.createOrg(1111, "Acme")
+	var k struct{ ID, APIKey string }
+	if st := e.call("POST", "/v1/organizations/1111/api-keys", e.Admin, nil, &k); st != 201 {
+		t.Fatalf("new key: %d", st)
+	}
+	b := e.browser()
+	b.login(k.APIKey)
+	if p := b.get("/webhooks"); p.Status != 200 {
+		t.Fatalf("before revoking: %d", p.Status)
+	}
+	if st := e.call("DELETE", "/v1/organizations/1111/api-keys/"+k.ID, e.Admin, nil, nil); st != 204 {
+		t.Fatalf("revoke: %d", st)
+	}
+	if p := b.get("/webhooks"); p.Status != http.StatusSeeOther {
+		t.Errorf("after revoking: %d, want a redirect to sign in", p.Status)
+	}
+}
+
+func TestCrossOriginPostIsRefused(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	b.login(key)
+	form := url.Values{"enabled": {"on"}, "url": {"https://example.com/hook"}, "subscribedEvents": {"case_resolved"}}
+	p := b.do("POST", "/webhooks", form, "Sec-Fetch-Site", "cross-site")
+	if p.Status != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d, want 403", p.Status)
+	}
+	if st := e.call("GET", "/v1/organizations/1111/webhook", key, nil, nil); st != 404 {
+		t.Errorf("the cross-site POST saved a webhook (GET answered %d)", st)
+	}
+	// An old browser sends no Sec-Fetch-Site: a foreign Origin is refused too.
+	if p := b.do("POST", "/webhooks", form, "Origin", "https://evil.example"); p.Status != http.StatusForbidden {
+		t.Errorf("POST with a foreign Origin: %d, want 403", p.Status)
+	}
+	// The same form from the page itself goes through.
+	if p := b.do("POST", "/webhooks", form, "Sec-Fetch-Site", "same-origin"); p.Status != http.StatusSeeOther {
+		t.Errorf("same-origin POST: %d, want 303", p.Status)
+	}
+}
+
+var inlineScript = regexp.MustCompile(`<script(?:\s[^>]*)?>`)
+
+func TestEveryPageHasTheCSPAndNoInlineScript(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	rcv := newReceiver(t)
+	b := e.browser()
+	b.login(key)
+	b.post("/webhooks", url.Values{"enabled": {"on"}, "url": {rcv.URL}, "subscribedEvents": {"case_resolved"}})
+	id := e.publish(event.TypeCaseResolved, 1111)
+
+	pages := map[string]page{}
+	for _, path := range []string{"/login", "/webhooks", "/webhooks/edit", "/deliveries", "/deliveries/" + id,
+		"/deliveries/nope", "/no-such-page", "/static/style.css", "/static/app.js"} {
+		pages["GET "+path] = b.get(path)
+	}
+	pages["POST /webhooks/secret/reveal"] = b.post("/webhooks/secret/reveal", url.Values{})
+	pages["POST /webhooks (invalid)"] = b.post("/webhooks", url.Values{"url": {"x"}})
+	pages["POST /login (wrong)"] = e.browser().post("/login", url.Values{"token": {"x"}})
+	pages["POST cross-site"] = b.do("POST", "/webhooks", url.Values{}, "Sec-Fetch-Site", "cross-site")
+	for name, p := range pages {
+		csp := p.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+			t.Errorf("%s (%d): CSP %q", name, p.Status, csp)
+		}
+		for _, tag := range inlineScript.FindAllString(p.Body, -1) {
+			if !strings.Contains(tag, "src=") {
+				t.Errorf("%s: inline script %s", name, tag)
+			}
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") && p.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q", name, p.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+func TestAnotherOrganizationsDeliveryIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	keyA := e.createOrg(1111, "Acme")
+	keyB := e.createOrg(2222, "Other")
+	rcv := newReceiver(t)
+	bB := e.browser()
+	bB.login(keyB)
+	bB.post("/webhooks", url.Values{"enabled": {"on"}, "url": {rcv.URL}, "subscribedEvents": {"case_resolved"}})
+	theirs := e.publish(event.TypeCaseResolved, 2222)
+	if theirs == "" {
+		t.Fatal("no delivery for organization 2222")
+	}
+	if p := bB.get("/deliveries/" + theirs); p.Status != 200 {
+		t.Fatalf("its own organization: %d", p.Status)
+	}
+	bA := e.browser()
+	bA.login(keyA)
+	if p := bA.get("/deliveries/" + theirs); p.Status != 404 || strings.Contains(p.Body, "caseResolved") {
+		t.Errorf("another organization's delivery: %d, want the 404 page", p.Status)
+	}
+	if p := bA.post("/deliveries/"+theirs+"/retry", url.Values{}); p.Status != 404 {
+		t.Errorf("retrying another organization's delivery: %d, want 404", p.Status)
+	}
+	if p := bA.get("/deliveries"); strings.Contains(p.Body, theirs) {
+		t.Error("the log lists another organization's delivery")
+	}
+}
+
+func TestSaveRefusesWhatTheAPIRefuses(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	b.login(key)
+	good := url.Values{"enabled": {"on"}, "url": {"https://example.com/hook"}, "subscribedEvents": {"case_resolved"}}
+	if p := b.post("/webhooks", good); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving: %d\n%s", p.Status, p.Body)
+	}
+	for name, tc := range map[string]struct {
+		form url.Values
+		want string
+	}{
+		"no event":      {url.Values{"enabled": {"on"}, "url": {"https://example.com/other"}}, "Choose a minimum of 1 event"},
+		"ftp URL":       {url.Values{"url": {"ftp://example.com/x"}, "subscribedEvents": {"case_resolved"}}, "The URL must be an absolute http or https URL"},
+		"credentials":   {url.Values{"url": {"https://u:p@example.com/"}, "subscribedEvents": {"case_resolved"}}, "The URL must not contain a user name or password"},
+		"unknown event": {url.Values{"url": {"https://example.com/"}, "subscribedEvents": {"nope"}}, `nknown event type &#34;nope&#34;`},
+	} {
+		p := b.post("/webhooks", tc.form)
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, tc.want) {
+			t.Errorf("%s: %d, want 422 showing %q\n%s", name, p.Status, tc.want, p.Body)
+		}
+		// The form keeps what was typed, so it can be corrected.
+		if u := tc.form.Get("url"); !strings.Contains(p.Body, `value="`+strings.ReplaceAll(u, "&", "&amp;")+`"`) {
+			t.Errorf("%s: the form lost the URL %q", name, u)
+		}
+	}
+	var wh struct {
+		URL              string
+		SubscribedEvents []string
+	}
+	e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh)
+	if wh.URL != "https://example.com/hook" || len(wh.SubscribedEvents) != 1 {
+		t.Errorf("a refused save changed the webhook: %+v", wh)
+	}
+}
+
+func TestAdminChoosesAnOrganization(t *testing.T) {
+	e := newEnv(t)
+	e.createOrg(1111, "Acme")
+	b := e.browser()
+	p := b.post("/login", url.Values{"token": {e.Admin}})
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/organization" {
+		t.Fatalf("admin sign in: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+	if p := b.get("/webhooks"); p.Header.Get("Location") != "/organization" {
+		t.Errorf("before choosing: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+	if p := b.post("/organization", url.Values{"organizationID": {"9999"}}); p.Status != 422 || !strings.Contains(p.Body, "There is no organization 9999") {
+		t.Errorf("unknown organization: %d", p.Status)
+	}
+	if p := b.post("/organization", url.Values{"organizationID": {"abc"}}); p.Status != 422 {
+		t.Errorf("not a number: %d", p.Status)
+	}
+	b.post("/organization", url.Values{"organizationID": {"1111"}})
+	if p := b.get("/webhooks"); p.Status != 200 || !strings.Contains(p.Body, "Acme") || !strings.Contains(p.Body, "Switch organization") {
+		t.Errorf("after choosing: %d", p.Status)
+	}
+}
+
+func TestSecretRevealAndRotate(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	b.login(key)
+	b.post("/webhooks", url.Values{"url": {"https://example.com/hook"}, "subscribedEvents": {"case_resolved"}})
+	if p := b.get("/webhooks"); strings.Contains(p.Body, "whsec_") && !strings.Contains(p.Body, "whsec_••") {
+		t.Error("the secret is on the page before Reveal")
+	}
+	var s struct{ Secret string }
+	e.call("GET", "/v1/organizations/1111/webhook/secret", key, nil, &s)
+	p := b.post("/webhooks/secret/reveal", url.Values{})
+	if p.Status != 200 || !strings.Contains(html.UnescapeString(p.Body), `value="`+s.Secret+`"`) {
+		t.Fatalf("reveal: %d, the secret %s is not on the page", p.Status, s.Secret)
+	}
+	p = b.post("/webhooks/secret/rotate", url.Values{})
+	e.call("GET", "/v1/organizations/1111/webhook/secret", key, nil, &s)
+	if p.Status != 200 || !strings.Contains(html.UnescapeString(p.Body), `value="`+s.Secret+`"`) || !strings.Contains(p.Body, "keeps signing") {
+		t.Errorf("rotate: %d, the new secret %s is not on the page", p.Status, s.Secret)
+	}
+}
+
+func TestTestEventAndPaging(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	rcv := newReceiver(t)
+	b := e.browser()
+	b.login(key)
+	b.post("/webhooks", url.Values{"enabled": {"on"}, "url": {rcv.URL},
+		"subscribedEvents": {"case_resolved", "integration_message_status"}})
+	var ids []string
+	for range 3 {
+		p := b.post("/webhooks/test", url.Values{"eventType": {"case_resolved"}})
+		loc := p.Header.Get("Location")
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "/deliveries/") {
+			t.Fatalf("send test event: %d to %q", p.Status, loc)
+		}
+		ids = append(ids, strings.TrimSuffix(strings.TrimPrefix(loc, "/deliveries/"), "?notice=test-sent"))
+		rcv.wait(t)
+	}
+	// Newest first, one per page: Older walks down, Newer walks back up.
+	path := "/deliveries?limit=1"
+	link := regexp.MustCompile(`href="([^"]*)">(← Newer|Older →)`)
+	var seen []string
+	for i := 0; i < 3; i++ {
+		p := b.get(path)
+		for _, id := range ids {
+			if strings.Contains(p.Body, "/deliveries/"+id+`"`) {
+				seen = append(seen, id)
+			}
+		}
+		next := ""
+		for _, m := range link.FindAllStringSubmatch(p.Body, -1) {
+			if m[2] == "Older →" {
+				next = strings.ReplaceAll(m[1], "&amp;", "&")
+			}
+		}
+		if next == "" {
+			break
+		}
+		path = next
+	}
+	if strings.Join(seen, ",") != ids[2]+","+ids[1]+","+ids[0] {
+		t.Fatalf("paging older showed %v, want %v reversed", seen, ids)
+	}
+	p := b.get(path)
+	var newer string
+	for _, m := range link.FindAllStringSubmatch(p.Body, -1) {
+		if m[2] == "← Newer" {
+			newer = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+	}
+	if p := b.get(newer); !strings.Contains(p.Body, "/deliveries/"+ids[1]+`"`) {
+		t.Errorf("Newer from the last page (%s) does not show the middle delivery", newer)
+	}
+	// The filters narrow the log: no integration_message_status was sent.
+	if p := b.get("/deliveries?eventType=integration_message_status"); !strings.Contains(p.Body, "No delivery matches these filters") {
+		t.Error("the event type filter did not filter")
+	}
+	if p := b.get("/deliveries?status=bogus"); p.Status != 422 {
+		t.Errorf("a bad status filter: %d, want 422", p.Status)
+	}
+}

@@ -1,0 +1,49 @@
+package ui
+
+import (
+	"context"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
+)
+
+// webhookPage is the Integration › Webhooks page: the settings as they
+// stand, the signing secret (when revealed) and the test-event form.
+type webhookPage struct {
+	Webhook *otw.Webhook // nil before the first save
+	Types   []typeRow
+	// Secret is shown only in the answer to a reveal or rotate POST.
+	Secret        string
+	PreviousUntil string
+}
+
+// typeRow is one event type with whether the webhook takes it.
+type typeRow struct {
+	Name, Description string
+	Checked           bool
+}
+
+func typeRows(subscribed []string) []typeRow {
+	var rows []typeRow
+	for _, t := range event.Types() {
+		row := typeRow{Name: t.Name, Description: t.Description}
+		for _, s := range subscribed {
+			row.Checked = row.Checked || s == t.Name
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// loadWebhookPage reads the organization's webhook; none yet is not an
+// error but the page's empty state.
+func (u *UI) loadWebhookPage(ctx context.Context, org int64) (webhookPage, error) {
+	wh, err := u.cfg.Store.GetWebhook(ctx, org)
+	switch {
+	case otw.IsNotFound(err):
+		return webhookPage{Types: typeRows(nil)}, nil
+	case err != nil:
+		return webhookPage{}, err
+	}
+	return webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents)}, nil
+}
