@@ -1,0 +1,234 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/onetalk/onetalk-webhooks/event"
+)
+
+var screenshots = flag.String("screenshots", "", "save the browser tests' screenshots into this folder (../docs/screenshots updates the docs)")
+
+// chromium returns Debian's Chromium, or skips the test without it (fails
+// it when CI is set: there the browser tests must run).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI is set and no Chromium is installed (apt-get install chromium)")
+	}
+	t.Skip("no Chromium installed (apt-get install chromium); skipping the browser tests")
+	return ""
+}
+
+// newChrome starts a headless Chromium with a fresh profile. The flags keep
+// it from reaching out to the network, which in a closed sandbox makes it
+// hang on connections.
+func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first Run starts the browser; it must not have a deadline.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
+// run runs the steps with a time limit, failing the test with what it was
+// doing.
+func run(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(tctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("reading %s: %v", sel, err)
+	}
+	return s
+}
+
+// shot saves the viewport as name.png (the whole page with full): into -screenshots when given, else
+// into a temporary folder, so the capture itself is always exercised.
+func shot(t *testing.T, ctx context.Context, name string, full ...bool) {
+	t.Helper()
+	dir := *screenshots
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	capture := chromedp.CaptureScreenshot()
+	if len(full) > 0 && full[0] {
+		capture = chromedp.FullScreenshot(100) // quality 100 is PNG
+	}
+	png, err := chromedp.Run(ctx, capture)
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFor reloads the page until the element's text holds want.
+func waitFor(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && strings.Contains(s, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never showed %q (last: %q, %v)", sel, want, s, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		run(t, ctx, "reload", chromedp.Reload())
+	}
+}
+
+// TestBrowserSetWebhookAndFollowADelivery walks the seed's page in Chromium:
+// sign in, Set, enable, type a real receiver's URL, tick one event, Save
+// Changes; publish through the API and follow the delivery to its page;
+// Retry; and see "Choose a minimum of 1 event" when no event is ticked.
+func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
+	e := newEnv(t)
+	ctx := newChrome(t)
+	key := e.createOrg(1111, "Acme Support")
+	rcv := newReceiver(t)
+
+	run(t, ctx, "open the sign-in page", chromedp.Navigate(e.URL+"/"), chromedp.WaitVisible(chromedp.ID("token")))
+	shot(t, ctx, "login")
+	run(t, ctx, "sign in",
+		chromedp.SendKeys(chromedp.ID("token"), key),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/webhooks/edit"]`)))
+	if h := text(t, ctx, "main h1"); h != "Webhooks" {
+		t.Fatalf("after sign-in the page is %q", h)
+	}
+
+	run(t, ctx, "Set", chromedp.Click(chromedp.CSS(`.pagehead a[href="/webhooks/edit"]`)),
+		chromedp.WaitVisible(chromedp.ID("url")))
+	role, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.ID("enabled"), "role"))
+	if err != nil || role.Value != "switch" {
+		t.Errorf("the Enable webhook toggle has role %q (%v), want switch", role.Value, err)
+	}
+	run(t, ctx, "fill the form",
+		chromedp.Click(chromedp.CSS(`label[for="enabled"]`)),
+		chromedp.SendKeys(chromedp.ID("url"), rcv.URL),
+		chromedp.Click(chromedp.CSS(`input[value="integration_message_status"]`)))
+	shot(t, ctx, "webhook-form")
+	run(t, ctx, "Save Changes", chromedp.Click(chromedp.Search(`//button[text()="Save Changes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	settings := text(t, ctx, ".facts")
+	for _, want := range []string{"Enabled", rcv.URL, "integration_message_status"} {
+		if !strings.Contains(settings, want) {
+			t.Errorf("saved settings lack %q:\n%s", want, settings)
+		}
+	}
+	if strings.Contains(settings, "case_resolved") {
+		t.Errorf("case_resolved shows as subscribed:\n%s", settings)
+	}
+	run(t, ctx, "reveal the secret", chromedp.Click(chromedp.Search(`//button[text()="Reveal"]`)),
+		chromedp.WaitVisible(chromedp.ID("secret")), chromedp.WaitVisible(chromedp.CSS(`[data-copy="secret"]`)))
+	shot(t, ctx, "webhook")
+
+	// The platform publishes; the receiver gets it; the log shows it.
+	if e.publish(event.TypeIntegrationMessageStatus, 1111) == "" {
+		t.Fatal("publishing made no delivery")
+	}
+	rcv.wait(t)
+	run(t, ctx, "open the log", chromedp.Click(chromedp.CSS(`.tabs a[href="/deliveries"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.log")))
+	waitFor(t, ctx, "table.log tbody", "succeeded")
+	row := text(t, ctx, "table.log tbody tr")
+	for _, want := range []string{"integration_message_status", "succeeded", "1", "200"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("log row lacks %q: %q", want, row)
+		}
+	}
+	if desc := text(t, ctx, "figure.chart figcaption"); !strings.Contains(desc, "1 succeeded, 0 failed") {
+		t.Errorf("chart text alternative: %q", desc)
+	}
+	shot(t, ctx, "deliveries")
+
+	run(t, ctx, "open the delivery", chromedp.Click(chromedp.CSS("table.log tbody tr a")),
+		chromedp.WaitVisible(chromedp.ID("payload")))
+	var sent map[string]any
+	if err := json.Unmarshal([]byte(text(t, ctx, "#payload")), &sent); err != nil || sent["type"] != "integration_message_status" {
+		t.Errorf("payload on the page: %v, %v", sent, err)
+	}
+	if n := text(t, ctx, "table.attempts tbody"); !strings.Contains(n, "200") {
+		t.Errorf("attempts: %q", n)
+	}
+	run(t, ctx, "Retry", chromedp.Click(chromedp.Search(`//button[text()="Retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	rcv.wait(t)
+	if rcv.count() != 2 {
+		t.Errorf("the receiver got %d requests, want 2", rcv.count())
+	}
+	waitFor(t, ctx, "table.attempts tbody tr:nth-child(2)", "200")
+	shot(t, ctx, "delivery", true)
+
+	// Untick the only event: refused, and nothing changes.
+	run(t, ctx, "edit again", chromedp.Navigate(e.URL+"/webhooks/edit"), chromedp.WaitVisible(chromedp.ID("url")),
+		chromedp.Click(chromedp.CSS(`input[value="integration_message_status"]`)),
+		chromedp.Click(chromedp.Search(`//button[text()="Save Changes"]`)),
+		chromedp.WaitVisible(chromedp.ID("events-error")))
+	if msg := text(t, ctx, "#events-error"); msg != "Choose a minimum of 1 event" {
+		t.Errorf("refusal: %q", msg)
+	}
+	shot(t, ctx, "webhook-refused")
+	var wh struct{ SubscribedEvents []string }
+	e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh)
+	if len(wh.SubscribedEvents) != 1 {
+		t.Errorf("the refused save changed the events: %v", wh.SubscribedEvents)
+	}
+
+	// A phone: the same pages at 375 px wide.
+	run(t, ctx, "phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile),
+		chromedp.Navigate(e.URL+"/webhooks"), chromedp.WaitVisible(chromedp.CSS(".facts")))
+	shot(t, ctx, "webhook-phone")
+	run(t, ctx, "phone log", chromedp.Navigate(e.URL+"/deliveries"), chromedp.WaitVisible(chromedp.CSS("table.log")))
+	shot(t, ctx, "deliveries-phone")
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || wide {
+		t.Errorf("the log scrolls sideways at 375 px (%v)", err)
+	}
+}
