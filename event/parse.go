@@ -67,6 +67,7 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 	}
 	p := getParser(b)
 	defer putParser(p)
+	p.base = 1 // every path starts with the event's index
 	var (
 		events = make([]Parsed, 0, min(MaxBatchLen, 1+len(b)/400))
 		large  []otw.FieldError

@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -21,6 +22,13 @@ import (
 // values would otherwise make an error response far larger than the input.
 const maxFieldErrors = 1000
 
+// maxNesting is how deep objects and arrays may nest in one event, counting
+// the event's own braces as the first level. encoding/json's 10000 would
+// let through events that receivers refuse (Ruby's JSON.parse stops at 100
+// by default, Python's recursion at about 1000), and every delivery of such
+// an event would fail; no event of the platform's nests beyond five.
+const maxNesting = 64
+
 // parser holds the state of one walk. Its stacks start in arrays inside it,
 // so an event of ordinary depth and width is validated without allocating.
 //
@@ -35,6 +43,10 @@ type parser struct {
 	errs      []otw.FieldError
 	truncated bool
 	order     []byte // the value of the field marked orderKey, decoded
+	// base is the length of path at an event's own braces: 1 in a batch,
+	// whose index leads every path, so that a batch nests no less deep
+	// than a single event may.
+	base int
 
 	pathBuf [16]pathElem
 	keysBuf [128]span
@@ -77,6 +89,7 @@ func (p *parser) reset(b []byte) {
 	p.errs = nil
 	p.truncated = false
 	p.order = nil
+	p.base = 0
 }
 
 func (p *parser) pushKey(key span)    { p.path = append(p.path, pathElem{key: key, index: -1}) }
@@ -348,15 +361,19 @@ func (p *parser) array(i int, onlyStrings bool) int {
 }
 
 // skip steps over any value at b[i], checking only for duplicate keys in
-// the objects within, and returns the index after it.
+// the objects within and their depth, and returns the index after it.
 func (p *parser) skip(i int) int {
 	switch p.b[i] {
 	case '"':
 		end, _ := skipString(p.b, i)
 		return end
-	case '{':
-		return p.object(i, nil)
-	case '[':
+	case '{', '[':
+		if p.tooDeep() {
+			return skipRaw(p.b, i)
+		}
+		if p.b[i] == '{' {
+			return p.object(i, nil)
+		}
 		return p.array(i, false)
 	case 't', 'n':
 		return i + 4
@@ -364,6 +381,19 @@ func (p *parser) skip(i int) int {
 		return i + 5
 	}
 	return skipNumber(p.b, i)
+}
+
+// tooDeep reports, as an error of the current field, whether an object or
+// array here would nest deeper than maxNesting. The caller then steps over
+// it with skipRaw, which does not recurse, so the subtree costs one error.
+func (p *parser) tooDeep() bool {
+	// The value here is inside len(p.path)-p.base containers, the event's
+	// braces included; being a container, it is one level deeper.
+	if len(p.path)-p.base+1 <= maxNesting {
+		return false
+	}
+	p.fail(fmt.Sprintf("nests deeper than %d levels", maxNesting))
+	return true
 }
 
 // skipString returns the index after the string that opens at b[i], and
