@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,10 +66,23 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 }
 
 // authed wraps a /v1 handler: 401 without a valid token, 403 when the
-// route is the admin's and the caller is not.
+// route is the admin's and the caller is not, 429 (before the token is
+// looked at) when the client's address has failed too often of late.
 func (s *Server) authed(adminOnly bool, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		addr := ClientAddr(r)
+		if wait := s.failures.Blocked(addr); wait > 0 {
+			secs := int(math.Ceil(wait.Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(w, r, s.log, otw.Errorf(otw.ETOOMANY, "too many failed authentications from %s: try again in %d s", addr, secs))
+			return
+		}
 		p, err := s.authenticate(r)
+		// A wrong credential is a guess; a missing one is not, and a
+		// store that fails is nobody's guess.
+		if otw.ErrorCode(err) == otw.EUNAUTHORIZED && r.Header.Get("Authorization") != "" {
+			s.failures.Fail(addr)
+		}
 		if err == nil && adminOnly && !p.admin {
 			err = otw.Errorf(otw.EFORBIDDEN, "this route is for the platform's admin token")
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
@@ -31,6 +32,8 @@ type Config struct {
 	RotationOverlap time.Duration // 24 h
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Metrics, when set, counts accepted events.
+	Metrics *metrics.Metrics
 }
 
 // Server serves the API.
@@ -42,14 +45,16 @@ type Server struct {
 	notify       func()
 	allowPrivate bool
 	overlap      time.Duration
+	metrics      *metrics.Metrics
 	now          func() time.Time
 	log          *slog.Logger
+	failures     FailureLimiter // of authentications, per client address
 }
 
 // New returns a Server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert, notify: cfg.Notify,
-		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, now: cfg.Now, log: cfg.Logger}
+		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, now: cfg.Now, log: cfg.Logger}
 	if s.overlap <= 0 {
 		s.overlap = 24 * time.Hour
 	}
