@@ -45,11 +45,16 @@ func (s *Server) insert(r *http.Request, events []otw.Event) ([]store.Inserted, 
 	if err != nil {
 		return nil, err
 	}
+	fresh, due := 0, false
 	for _, in := range ins {
-		if in.DeliveryID != "" && !in.Existing {
-			s.notify()
-			break
+		if !in.Existing {
+			fresh++
+			due = due || in.DeliveryID != ""
 		}
+	}
+	s.metrics.EventsAccepted(fresh)
+	if due {
+		s.notify()
 	}
 	return ins, nil
 }

@@ -33,6 +33,7 @@ type outcome struct {
 	// disable, when set, is why the webhook must be disabled after this
 	// result is written: 410 Gone, or failing for too long.
 	disable string
+	took    time.Duration // the request, to the nanosecond, for metrics
 }
 
 // attempt sends one delivery and decides what happens next.
@@ -66,18 +67,18 @@ func (d *Dispatcher) attempt(ctx context.Context, c *store.Claimed) outcome {
 		// Standard Webhooks: 410 means "stop sending"; the completer
 		// disables the webhook after writing this result.
 		r.Status = otw.DeliveryFailed
-		return outcome{result: r, disable: "the endpoint answered 410 Gone"}
+		return outcome{result: r, disable: "the endpoint answered 410 Gone", took: ended.Sub(started)}
 	case c.FailingSince != nil && ended.Sub(*c.FailingSince) >= d.cfg.DisableAfter:
 		r.Status = otw.DeliveryFailed
 		return outcome{result: r, disable: fmt.Sprintf("no successful delivery since %s (%s)",
-			c.FailingSince.UTC().Format(time.RFC3339), d.cfg.DisableAfter)}
+			c.FailingSince.UTC().Format(time.RFC3339), d.cfg.DisableAfter), took: ended.Sub(started)}
 	case n > len(d.cfg.Schedule):
 		r.Status = otw.DeliveryFailed
 	default:
 		r.Status = otw.DeliveryPending
 		r.NextAttemptAt = ended.Add(d.nextDelay(n, code, header, ended))
 	}
-	return outcome{result: r}
+	return outcome{result: r, took: ended.Sub(started)}
 }
 
 // nextDelay is the wait after attempt n: the schedule's step with jitter,

@@ -18,6 +18,7 @@ func (d *Dispatcher) complete() {
 	var results []store.AttemptResult
 	var released []store.Lease
 	var orgs []int64
+	var took []time.Duration
 	var disable []outcome
 	open := true
 	for open {
@@ -25,13 +26,14 @@ func (d *Dispatcher) complete() {
 		if o, open = <-d.results; !open {
 			break
 		}
-		results, released, disable, orgs = results[:0], released[:0], disable[:0], orgs[:0]
+		results, released, disable, orgs, took = results[:0], released[:0], disable[:0], orgs[:0], took[:0]
 		for {
 			orgs = append(orgs, o.result.OrganizationID)
 			if o.aborted {
 				released = append(released, o.result.Lease)
 			} else {
 				results = append(results, o.result)
+				took = append(took, o.took)
 				if o.disable != "" {
 					disable = append(disable, o)
 				}
@@ -48,15 +50,16 @@ func (d *Dispatcher) complete() {
 			}
 			break
 		}
-		d.write(results, released, disable, orgs)
+		d.write(results, took, released, disable, orgs)
 	}
 }
 
 // write stores one batch, retrying until the store takes it: an attempt
 // that was made is never forgotten (the lease keeps the delivery from
 // being sent again meanwhile).
-// orgs lists the organization of every outcome, to free their workers.
-func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease, disable []outcome, orgs []int64) {
+// took holds each result's request time; orgs lists the organization of
+// every outcome, to free their workers.
+func (d *Dispatcher) write(results []store.AttemptResult, took []time.Duration, released []store.Lease, disable []outcome, orgs []int64) {
 	ctx := context.Background()
 	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		err := d.cfg.Store.CompleteAttempts(ctx, results)
@@ -66,10 +69,17 @@ func (d *Dispatcher) write(results []store.AttemptResult, released []store.Lease
 		d.cfg.Logger.Error("writing delivery attempts failed; retrying", "err", err, "attempts", len(results))
 		time.Sleep(wait)
 	}
-	for _, r := range results {
+	for i, r := range results {
+		outcome := r.Status
 		if !r.NextAttemptAt.IsZero() {
 			d.scheduleWake(r.NextAttemptAt)
+			outcome = "retry"
 		}
+		code := 0
+		if r.Attempt.StatusCode != nil {
+			code = *r.Attempt.StatusCode
+		}
+		d.cfg.Metrics.Attempt(code, took[i], outcome)
 	}
 	if err := d.cfg.Store.ReleaseDeliveries(ctx, released); err != nil {
 		// Their leases run out on their own; only the wait is longer.

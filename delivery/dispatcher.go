@@ -11,6 +11,7 @@ import (
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
@@ -37,6 +38,8 @@ type Config struct {
 	DisableAfter time.Duration // 5 days
 	Now          func() time.Time
 	Logger       *slog.Logger
+	// Metrics, when set, records every attempt.
+	Metrics *metrics.Metrics
 }
 
 // Dispatcher delivers. Create it with New, start it with Run, and call
@@ -228,4 +231,12 @@ func (d *Dispatcher) release(orgs []int64) {
 			delete(d.busy, org)
 		}
 	}
+}
+
+// InFlight is how many deliveries this dispatcher holds: claimed, and
+// their outcome not yet written.
+func (d *Dispatcher) InFlight() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.inFlight
 }

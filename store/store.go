@@ -79,6 +79,10 @@ type Store interface {
 	// without deliveries are left out.
 	DeliveryStats(ctx context.Context, org int64, since time.Time) ([]HourStats, error)
 
+	// CountPending counts pending deliveries across all organizations:
+	// due, being sent, or waiting for a retry (the metrics' gauge).
+	CountPending(ctx context.Context) (int64, error)
+
 	Ping(ctx context.Context) error
 	Close() error
 }

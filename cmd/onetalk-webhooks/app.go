@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,11 +17,13 @@ import (
 	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/ingest"
+	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/netguard"
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store"
 	"github.com/onetalk/onetalk-webhooks/store/postgres"
 	"github.com/onetalk/onetalk-webhooks/store/sqlite"
+	"github.com/onetalk/onetalk-webhooks/ui"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
@@ -30,6 +33,7 @@ type app struct {
 	log        *slog.Logger
 	store      store.Store
 	dispatcher *delivery.Dispatcher
+	metrics    *metrics.Metrics
 	committer  *ingest.Committer
 	handler    http.Handler
 	// listen wakes the dispatcher when another node publishes (PostgreSQL
@@ -45,7 +49,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	box, err := secretBox(cfg)
+	key, err := secretKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	box, err := seal.New(key)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +65,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 
+	a.metrics = metrics.New(func() int { return a.dispatcher.InFlight() }, a.store.CountPending)
 	guard := &netguard.Guard{AllowPrivate: cfg.allowPrivate}
 	a.dispatcher = delivery.New(delivery.Config{
 		Store: a.store,
@@ -75,13 +84,28 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		PerWebhook:    cfg.perWebhook,
 		DisableAfter:  cfg.disableAfter,
 		Logger:        log,
+		Metrics:       a.metrics,
 	})
 	a.committer = ingest.New(a.store, nil)
 	mux := http.NewServeMux()
 	api.New(api.Config{
 		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
 		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
+		Metrics: a.metrics,
 	}).Register(mux)
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	web, err := ui.New(ui.Config{
+		Store: a.store, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
+		// Derived from the secret key, so every node accepts every
+		// node's session cookie.
+		SessionKey: ui.SessionKeyFrom(key), Notify: a.dispatcher.Notify,
+		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	web.Register(mux)
 	a.handler = mux
 	return a, nil
 }
@@ -124,6 +148,9 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 			}
 		}()
 	}
+	if a.cfg.pprofAddr != "" {
+		go a.servePprof(dctx)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -153,10 +180,10 @@ func (a *app) close() {
 	}
 }
 
-// secretBox returns the box that seals signing secrets: the given key, or
+// secretKey returns the key that seals signing secrets: the given key, or
 // on SQLite a key generated once beside the database file. Several nodes
 // on PostgreSQL must share one key, so there it must be given.
-func secretBox(cfg config) (*seal.Box, error) {
+func secretKey(cfg config) ([]byte, error) {
 	var key []byte
 	var err error
 	switch {
@@ -169,10 +196,7 @@ func secretBox(cfg config) (*seal.Box, error) {
 	default:
 		err = errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")
 	}
-	if err != nil {
-		return nil, err
-	}
-	return seal.New(key)
+	return key, err
 }
 
 func adminTokenPath(cfg config) string {
@@ -209,4 +233,21 @@ func adminToken(cfg config) (token string, generated bool, err error) {
 		return "", false, err
 	}
 	return token, true, f.Close()
+}
+
+// servePprof serves Go's profiler on its own address, apart from the API,
+// so that it can stay on a local interface.
+func (a *app) servePprof(ctx context.Context) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: a.cfg.pprofAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	a.log.Info("profiler listening", "addr", a.cfg.pprofAddr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		a.log.Error("profiler stopped", "err", err)
+	}
 }

@@ -26,6 +26,7 @@ type config struct {
 	perWebhook      int
 	rotationOverlap time.Duration
 	disableAfter    time.Duration
+	pprofAddr       string
 }
 
 // flagEnv names each flag's environment variable.
@@ -42,6 +43,7 @@ var flagEnv = map[string]string{
 	"max-in-flight-per-webhook": "OTW_MAX_IN_FLIGHT_PER_WEBHOOK",
 	"secret-rotation-overlap":   "OTW_SECRET_ROTATION_OVERLAP",
 	"disable-after":             "OTW_DISABLE_AFTER",
+	"pprof":                     "OTW_PPROF",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -59,6 +61,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.perWebhook, "max-in-flight-per-webhook", 64, "delivery requests in flight at once to one webhook, so a slow endpoint only slows itself")
 	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "serve Go's profiler at this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
 			f.Usage += " (" + e + ")"

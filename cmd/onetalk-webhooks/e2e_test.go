@@ -295,3 +295,41 @@ func TestAuthorization(t *testing.T) {
 		}
 	})
 }
+
+// GET /metrics tells Prometheus what happened: events accepted, attempts
+// by status code and outcome, their latency, and the gauges.
+func TestMetrics(t *testing.T) {
+	eachDB(t, func(t *testing.T, db database) {
+		rc := newReceiver(t, func(n int, _ http.ResponseWriter, _ *http.Request) int {
+			if n == 1 {
+				return 503
+			}
+			return 200
+		})
+		s := db.start(t, t.TempDir(), "--retry-schedule", "50ms")
+		key := s.createOrg(1111, rc.URL)
+		dlv := s.mustDo(202, "POST", "/v1/events", s.Token, readExample(t, "integration_message_status.json"))["deliveryID"].(string)
+		eventually(t, 5*time.Second, "the delivery to succeed", func() bool {
+			return s.mustDo(200, "GET", "/v1/organizations/1111/deliveries/"+dlv, key, nil)["status"] == "succeeded"
+		})
+		var text string
+		eventually(t, 5*time.Second, "the metrics to show both attempts", func() bool {
+			r := s.do("GET", "/metrics", "", nil)
+			text = string(r.Body)
+			return r.Status == 200 && strings.Contains(text, `otw_delivery_attempts_total{outcome="succeeded"} 1`)
+		})
+		for _, want := range []string{
+			"otw_events_accepted_total 1",
+			`otw_attempt_answers_total{code="503"} 1`,
+			`otw_attempt_answers_total{code="200"} 1`,
+			`otw_delivery_attempts_total{outcome="retry"} 1`,
+			"otw_attempt_duration_seconds_count 2",
+			"otw_deliveries_pending 0",
+			"otw_deliveries_in_flight 0",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	})
+}

@@ -165,3 +165,9 @@ func (s *Store) DeliveryStats(ctx context.Context, org int64, since time.Time) (
 	})
 	return out, interpret(err)
 }
+
+func (s *Store) CountPending(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&n)
+	return n, interpret(err)
+}

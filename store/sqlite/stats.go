@@ -30,3 +30,9 @@ func (s *Store) DeliveryStats(ctx context.Context, org int64, since time.Time) (
 	}
 	return out, interpret(rows.Err())
 }
+
+func (s *Store) CountPending(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&n)
+	return n, interpret(err)
+}

@@ -10,6 +10,33 @@ import (
 )
 
 var statsTests = map[string]func(*testing.T, store.Store){
+	"CountPendingCountsEveryOrganization": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		newSubscribedOrg(t, s, org2)
+		count := func() int64 {
+			n, err := s.CountPending(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("CountPending on an empty store = %d", n)
+		}
+		done := deliver(t, s, org1, "", t0)
+		if n := count(); n != 1 {
+			t.Fatalf("CountPending = %d, want 1", n)
+		}
+		sendOnce(t, s, done, otw.DeliverySucceeded, 200, t0)
+		if n := count(); n != 0 {
+			t.Fatalf("CountPending after it succeeded = %d, want 0", n)
+		}
+		deliver(t, s, org1, "", t0)
+		deliver(t, s, org2, "", t0)
+		if n := count(); n != 2 {
+			t.Fatalf("CountPending = %d, want 2 (both organizations)", n)
+		}
+	},
 	"PerHourByStatusSinceThen": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		newSubscribedOrg(t, s, org2)
