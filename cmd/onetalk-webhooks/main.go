@@ -22,6 +22,7 @@ Usage:
   onetalk-webhooks migrate   apply database migrations and exit
   onetalk-webhooks send      POST a signed example event to a URL, to try a receiver
   onetalk-webhooks listen    a local receiver that verifies and prints what arrives
+  onetalk-webhooks bench     measure throughput and latency on this machine
   onetalk-webhooks version   print the version
 
 Run "onetalk-webhooks <command> -h" for a command's flags.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return send(ctx, args[1:], stdout, stderr)
 	case "listen":
 		return listen(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return bench(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "onetalk-webhooks", otw.Version)
 		return nil
