@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +38,7 @@ type benchConfig struct {
 	rate        int // events per second; 0: as fast as possible
 	backlog     int
 	limitFor    time.Duration
+	cpuProfile  string
 }
 
 // bench measures the service on this machine (SPEC §7): the real HTTP API
@@ -54,6 +57,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&bc.rate, "rate", 0, "publish at this many events per second (single mode); 0 publishes as fast as the service takes them")
 	fs.IntVar(&bc.backlog, "backlog", 0, "first fill this many pending deliveries with the dispatcher stopped (the receiver down), then start it and measure the drain; replaces --events")
 	fs.DurationVar(&bc.limitFor, "limit-for", 3*time.Second, "how long to measure the plain-POST limit")
+	fs.StringVar(&bc.cpuProfile, "cpuprofile", "", "write a CPU profile of the service's part of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -164,6 +168,16 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 		return err
 	}
 
+	if bc.cpuProfile != "" {
+		f, err := os.Create(bc.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	publishedAt := make([]int64, bc.events)
 	progressDone := make(chan struct{})
 	var published atomic.Int64
@@ -352,7 +366,7 @@ func benchCall(client *http.Client, method, url, token, body string, want int, o
 		return fmt.Errorf("bench: %s %s: %d %s", method, url, resp.StatusCode, b)
 	}
 	if out != nil {
-		return jsonUnmarshal(b, out)
+		return json.Unmarshal(b, out)
 	}
 	return nil
 }

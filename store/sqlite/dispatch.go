@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"math/rand/v2"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -40,9 +41,9 @@ LIMIT ?3`
 
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
 	var claimed []store.Claimed
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.dispatchTx(ctx, func(tx *sql.Tx) error {
 		claimed = claimed[:0]
-		orgs, err := queryInt64s(ctx, tx, orgsWithWork, ms(p.Now))
+		orgs, err := queryInt64s(ctx, s.stmt(ctx, tx, orgsWithWork), ms(p.Now))
 		if err != nil {
 			return err
 		}
@@ -54,26 +55,29 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 			if room <= 0 {
 				continue
 			}
-			if claimed, err = claimFor(ctx, tx, claimed, org, room, p); err != nil {
+			if claimed, err = claimFor(ctx, s.stmt(ctx, tx, claimQuery), claimed, org, room, p); err != nil {
 				return err
 			}
 		}
 		if len(claimed) == 0 {
 			return nil
 		}
-		args := make([]any, 0, len(claimed)+1)
-		args = append(args, ms(p.LeaseUntil))
-		for _, c := range claimed {
-			args = append(args, c.DeliverySeq)
+		seqs := make([]int64, len(claimed))
+		for i, c := range claimed {
+			seqs[i] = c.DeliverySeq
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET lease_until = ? WHERE seq IN (`+placeholders(len(claimed))+`)`, args...)
+		list, err := json.Marshal(seqs)
+		if err != nil {
+			return err
+		}
+		_, err = s.stmt(ctx, tx, leaseUpdate).ExecContext(ctx, ms(p.LeaseUntil), string(list))
 		return err
 	})
 	return claimed, err
 }
 
-func claimFor(ctx context.Context, tx *sql.Tx, claimed []store.Claimed, org int64, room int, p store.ClaimParams) ([]store.Claimed, error) {
-	rows, err := tx.QueryContext(ctx, claimQuery, ms(p.Now), org, room)
+func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, org int64, room int, p store.ClaimParams) ([]store.Claimed, error) {
+	rows, err := q.QueryContext(ctx, ms(p.Now), org, room)
 	if err != nil {
 		return claimed, err
 	}
@@ -92,8 +96,8 @@ func claimFor(ctx context.Context, tx *sql.Tx, claimed []store.Claimed, org int6
 	return claimed, rows.Err()
 }
 
-func queryInt64s(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+func queryInt64s(ctx context.Context, q *sql.Stmt, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -113,27 +117,21 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 	if len(results) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for start := 0; start < len(results); start += rowsPerInsert {
-			chunk := results[start:min(start+rowsPerInsert, len(results))]
-			args := make([]any, 0, len(chunk)*7)
+	return s.dispatchTx(ctx, func(tx *sql.Tx) error {
+		rest := results
+		for _, n := range chunks(len(results)) {
+			chunk := rest[:n]
+			rest = rest[n:]
+			args := make([]any, 0, n*7)
 			for _, r := range chunk {
 				a := r.Attempt
 				args = append(args, r.DeliverySeq, a.N, ms(a.StartedAt), a.DurationMs, a.StatusCode, a.Error, a.ResponseBody)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body) VALUES `+
-				valuesList(len(chunk), 7), args...); err != nil {
+			if _, err := s.stmt(ctx, tx, insertAttemptsSQL(n)).ExecContext(ctx, args...); err != nil {
 				return err
 			}
 		}
-		upd, err := tx.PrepareContext(ctx, `
-			UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
-				last_status_code = ?, last_error = ?, succeeded_at = ?
-			WHERE seq = ? AND lease_until = ?`)
-		if err != nil {
-			return err
-		}
-		defer upd.Close()
+		upd := s.stmt(ctx, tx, outcomeUpdate)
 		// Per webhook: the latest success, or the first failure.
 		succeeded, failed := make(map[int64]int64), make(map[int64]int64)
 		for _, r := range results {
@@ -159,7 +157,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 			}
 		}
 		for org, at := range succeeded {
-			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET last_success_at = max(coalesce(last_success_at, 0), ?), failing_since = NULL WHERE organization_id = ?`, at, org); err != nil {
+			if _, err := s.stmt(ctx, tx, successUpdate).ExecContext(ctx, at, org); err != nil {
 				return err
 			}
 		}
@@ -167,7 +165,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 			if _, ok := succeeded[org]; ok {
 				continue // a success in the same batch: not failing
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE organization_id = ?`, at, org); err != nil {
+			if _, err := s.stmt(ctx, tx, failureUpdate).ExecContext(ctx, at, org); err != nil {
 				return err
 			}
 		}
@@ -179,12 +177,8 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) err
 	if len(leases) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE seq = ? AND lease_until = ? AND status = 'pending'`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+	return s.dispatchTx(ctx, func(tx *sql.Tx) error {
+		stmt := s.stmt(ctx, tx, releaseUpdate)
 		for _, l := range leases {
 			if _, err := stmt.ExecContext(ctx, l.DeliverySeq, ms(l.LeaseUntil)); err != nil {
 				return err

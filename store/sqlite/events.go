@@ -11,11 +11,6 @@ import (
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
-// rowsPerInsert bounds a multi-row INSERT: one statement per 100 rows is
-// far cheaper than a statement per row, and stays well below SQLite's
-// limit on bound variables.
-const rowsPerInsert = 100
-
 // route is what InsertEvents needs to know of an organization's webhook.
 type route struct {
 	exists, enabled bool
@@ -42,11 +37,11 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		if err != nil {
 			return err
 		}
-		routes, err := loadRoutes(ctx, tx, events, fresh)
+		routes, err := s.loadRoutes(ctx, tx, events, fresh)
 		if err != nil {
 			return err
 		}
-		seqs, err := insertEventRows(ctx, tx, events, fresh)
+		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
 		if err != nil {
 			return err
 		}
@@ -67,7 +62,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			out[i].DeliveryID = d.id
 			dels = append(dels, d)
 		}
-		return insertDeliveryRows(ctx, tx, dels, now)
+		return s.insertDeliveryRows(ctx, tx, dels, now)
 	})
 	if err != nil {
 		return nil, err
@@ -88,9 +83,7 @@ func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw
 		var id string
 		var body []byte
 		var dlv sql.NullString
-		err := tx.QueryRowContext(ctx, `
-			SELECT e.id, e.body, d.id FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
-			WHERE e.idempotency_key = ? AND e.created_at > ? ORDER BY e.seq LIMIT 1`,
+		err := s.stmt(ctx, tx, idempotencyQuery).QueryRowContext(ctx,
 			e.IdempotencyKey, ms(now.Add(-store.IdempotencyWindow))).Scan(&id, &body, &dlv)
 		switch {
 		case err == sql.ErrNoRows:
@@ -107,13 +100,9 @@ func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw
 	return fresh, nil
 }
 
-func loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[int64]route, error) {
+func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[int64]route, error) {
 	routes := make(map[int64]route)
-	stmt, err := tx.PrepareContext(ctx, `SELECT enabled, subscribed_events, state, disabled_reason FROM webhooks WHERE organization_id = ?`)
-	if err != nil {
-		return nil, err
-	}
-	defer stmt.Close()
+	stmt := s.stmt(ctx, tx, routeQuery)
 	for _, i := range fresh {
 		org := events[i].OrganizationID
 		if _, ok := routes[org]; ok {
@@ -139,13 +128,14 @@ func loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int
 
 // insertEventRows inserts events[fresh] in multi-row statements and returns
 // each one's seq by input index.
-func insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[int]int64, error) {
+func (s *Store) insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[int]int64, error) {
 	seqs := make(map[int]int64, len(fresh))
-	byID := make(map[string]int, rowsPerInsert)
-	for start := 0; start < len(fresh); start += rowsPerInsert {
-		chunk := fresh[start:min(start+rowsPerInsert, len(fresh))]
+	byID := make(map[string]int, rowSizes[0])
+	for _, n := range chunks(len(fresh)) {
+		chunk := fresh[:n]
+		fresh = fresh[n:]
 		clear(byID)
-		args := make([]any, 0, len(chunk)*7)
+		args := make([]any, 0, n*7)
 		for _, i := range chunk {
 			e := &events[i]
 			var key any
@@ -155,8 +145,7 @@ func insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh 
 			args = append(args, e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, key, ms(e.CreatedAt))
 			byID[e.ID] = i
 		}
-		rows, err := tx.QueryContext(ctx, `INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at) VALUES `+
-			valuesList(len(chunk), 7)+` RETURNING id, seq`, args...)
+		rows, err := s.stmt(ctx, tx, insertEventsSQL(n)).QueryContext(ctx, args...)
 		if err != nil {
 			return nil, err
 		}
@@ -184,10 +173,11 @@ type pendingDelivery struct {
 	lastError string
 }
 
-func insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery, now time.Time) error {
-	for start := 0; start < len(dels); start += rowsPerInsert {
-		chunk := dels[start:min(start+rowsPerInsert, len(dels))]
-		args := make([]any, 0, len(chunk)*9)
+func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery, now time.Time) error {
+	for _, n := range chunks(len(dels)) {
+		chunk := dels[:n]
+		dels = dels[n:]
+		args := make([]any, 0, n*9)
 		for _, d := range chunk {
 			var next any = ms(now)
 			if d.status != otw.DeliveryPending {
@@ -195,9 +185,7 @@ func insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery,
 			}
 			args = append(args, d.id, d.eventSeq, d.event.OrganizationID, d.event.Type, d.event.OrderKey, d.status, next, d.lastError, ms(now))
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at) VALUES `+
-			valuesList(len(chunk), 9), args...)
-		if err != nil {
+		if _, err := s.stmt(ctx, tx, insertDeliveriesSQL(n)).ExecContext(ctx, args...); err != nil {
 			return err
 		}
 	}
