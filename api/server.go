@@ -32,6 +32,10 @@ type Config struct {
 	RotationOverlap time.Duration // 24 h
 	Now             func() time.Time
 	Logger          *slog.Logger
+	// Failures limits failed authentications per client address; share
+	// one with the UI's sign-in so that guesses count wherever they come.
+	// nil: the Server keeps its own.
+	Failures *FailureLimiter
 	// Metrics, when set, counts accepted events.
 	Metrics *metrics.Metrics
 }
@@ -48,13 +52,16 @@ type Server struct {
 	metrics      *metrics.Metrics
 	now          func() time.Time
 	log          *slog.Logger
-	failures     FailureLimiter // of authentications, per client address
+	failures     *FailureLimiter // of authentications, per client address
 }
 
 // New returns a Server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert, notify: cfg.Notify,
-		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, now: cfg.Now, log: cfg.Logger}
+		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, failures: cfg.Failures, now: cfg.Now, log: cfg.Logger}
+	if s.failures == nil {
+		s.failures = &FailureLimiter{}
+	}
 	if s.overlap <= 0 {
 		s.overlap = 24 * time.Hour
 	}

@@ -2,7 +2,10 @@ package ui
 
 import (
 	"crypto/subtle"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -17,6 +20,13 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 // as the API checks a bearer token: by hash, the admin's in constant time,
 // a revoked key refused.
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
+	addr := api.ClientAddr(r)
+	if wait := u.cfg.Failures.Blocked(addr); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		u.render(w, r, http.StatusTooManyRequests, "login", &view{Title: "Sign in",
+			Error: fmt.Sprintf("Too many failed sign-ins from this address. Try again in %d seconds.", int(math.Ceil(wait.Seconds())))})
+		return
+	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	hash := api.HashToken(token)
 	expires := u.cfg.Now().Add(u.cfg.SessionTTL)
@@ -39,6 +49,9 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
 			return
 		}
+	}
+	if token != "" {
+		u.cfg.Failures.Fail(addr)
 	}
 	u.render(w, r, http.StatusUnauthorized, "login", &view{Title: "Sign in",
 		Error: "That is not a valid API key or admin token. Check it and try again."})

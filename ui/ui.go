@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
@@ -35,8 +36,11 @@ type Config struct {
 	AllowPrivate bool
 	// RotationOverlap is how long an old secret signs beside the new one (24 h).
 	RotationOverlap time.Duration
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Failures limits failed sign-ins per client address, shared with the
+	// API (nil: the UI keeps its own).
+	Failures *api.FailureLimiter
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // UI serves the pages.
@@ -57,6 +61,9 @@ func New(cfg Config) (*UI, error) {
 	}
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("ui: SessionKey must be at least 32 bytes")
+	}
+	if cfg.Failures == nil {
+		cfg.Failures = &api.FailureLimiter{}
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour

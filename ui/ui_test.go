@@ -338,3 +338,23 @@ func TestTestEventAndPaging(t *testing.T) {
 		t.Errorf("a bad status filter: %d, want 422", p.Status)
 	}
 }
+
+// Guessing keys at the sign-in page is slowed down like guessing them at
+// the API: after 20 wrong tries, 429, and then even a right key waits.
+func TestLoginGuessesAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	for i := range 20 {
+		if p := b.post("/login", url.Values{"token": {"otk_guess"}}); p.Status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i+1, p.Status)
+		}
+	}
+	p := b.post("/login", url.Values{"token": {key}})
+	if p.Status != http.StatusTooManyRequests || p.Header.Get("Retry-After") == "" || !strings.Contains(p.Body, "Too many failed sign-ins") {
+		t.Fatalf("after 20 wrong guesses: %d (Retry-After %q), want 429 with the reason", p.Status, p.Header.Get("Retry-After"))
+	}
+	if c := p.Header.Get("Set-Cookie"); c != "" {
+		t.Errorf("a blocked sign-in set a cookie: %s", c)
+	}
+}

@@ -88,10 +88,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	})
 	a.committer = ingest.New(a.store, nil)
 	mux := http.NewServeMux()
+	failures := &api.FailureLimiter{} // one count of guesses for the API and the UI
 	api.New(api.Config{
 		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
 		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
-		Metrics: a.metrics,
+		Metrics: a.metrics, Failures: failures,
 	}).Register(mux)
 	mux.Handle("GET /metrics", a.metrics.Handler())
 	web, err := ui.New(ui.Config{
@@ -99,7 +100,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		// Derived from the secret key, so every node accepts every
 		// node's session cookie.
 		SessionKey: ui.SessionKeyFrom(key), Notify: a.dispatcher.Notify,
-		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
+		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Failures: failures, Logger: log,
 	})
 	if err != nil {
 		a.close()
