@@ -289,10 +289,11 @@ func plainPostLimit(ctx context.Context, url string, d time.Duration) float64 {
 	return float64(n.Load()) / time.Since(start).Seconds()
 }
 
-// benchServiceConfig is serve's default configuration on a fresh database.
+// benchServiceConfig is serve's configuration (defaults and OTW_*
+// variables, so a setting can be measured) on a fresh database.
 func benchServiceConfig(ctx context.Context, db string) (config, func(), error) {
 	var cfg config
-	if err := cfg.flags("bench", io.Discard).Parse(nil); err != nil {
+	if err := cfg.parse(cfg.flags("bench", io.Discard), nil); err != nil {
 		return cfg, nil, err
 	}
 	key := make([]byte, 32)
