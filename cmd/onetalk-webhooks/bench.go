@@ -128,14 +128,13 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 	defer rsrv.Close()
 	receiverURL := "http://" + rln.Addr().String() + "/hook"
 
-	fmt.Fprintf(stderr, "measuring the machine's limit: plain keep-alive POSTs to the receiver for %s…\n", bc.limitFor)
-	limit := plainPostLimit(ctx, "http://"+rln.Addr().String()+"/limit", bc.limitFor)
-
 	cfg, cleanup, err := benchServiceConfig(ctx, bc.db)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
+	fmt.Fprintf(stderr, "measuring the machine's limit: plain keep-alive POSTs to the receiver, %d at a time, for %s…\n", cfg.perWebhook, bc.limitFor)
+	limit := plainPostLimit(ctx, "http://"+rln.Addr().String()+"/limit", cfg.perWebhook, bc.limitFor)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
@@ -220,7 +219,7 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 
 	w := stdout
 	fmt.Fprintf(w, "onetalk-webhooks bench: %d events, %s, %s\n", bc.events, benchModeText(bc), benchDBText(bc.db))
-	fmt.Fprintf(w, "%-44s %12.0f POSTs/s\n", "machine limit (plain keep-alive POSTs)", limit)
+	fmt.Fprintf(w, "%-44s %12.0f POSTs/s\n", fmt.Sprintf("machine limit (plain POSTs, %d at a time)", cfg.perWebhook), limit)
 	if bc.backlog == 0 {
 		fmt.Fprintf(w, "%-44s %12.0f events/s\n", "accepted (202, committed)", float64(bc.events)/publishDone.Sub(start).Seconds())
 	} else {
@@ -260,16 +259,16 @@ func benchDBText(db string) string {
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
 // plainPostLimit POSTs seed-sized bodies to url over keep-alive
-// connections, with as many at once as the dispatcher sends to one webhook,
-// and returns the POSTs per second: the most any webhook service could
-// deliver to this receiver on this machine.
-func plainPostLimit(ctx context.Context, url string, d time.Duration) float64 {
+// connections, as many at once as the dispatcher sends to one webhook
+// (concurrency), and returns the POSTs per second: the most any webhook
+// service could deliver to this receiver on this machine.
+func plainPostLimit(ctx context.Context, url string, concurrency int, d time.Duration) float64 {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 512}}
 	body := benchEvent(0)
 	var n atomic.Int64
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
-	for range 64 {
+	for range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

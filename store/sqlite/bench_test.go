@@ -1,0 +1,90 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+	"github.com/onetalk/onetalk-webhooks/store/sqlite"
+)
+
+// The dispatcher's cycle on one webhook, in the sizes the bench sees:
+// publish a batch, claim what one webhook may hold, write the outcomes.
+
+func benchStore(b *testing.B) *sqlite.Store {
+	b.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	now := time.Now()
+	if err := s.CreateOrganization(context.Background(), otw.Organization{ID: 1, Name: "Bench", CreatedAt: now},
+		otw.APIKey{ID: "key_bench", OrganizationID: 1, Hash: []byte("hash"), CreatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.SaveWebhook(context.Background(), 1, otw.WebhookSettings{Enabled: true, URL: "https://example.com/",
+		SubscribedEvents: []string{"integration_message_status"}}, []byte("sealed"), now); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+var benchBody = []byte(`{"type":"integration_message_status","integrationMessageStatus":{"channelID":"0123456","channelType":"whatsapp","contactPhone":"628123456789","reason":"","status":"delivered","timestamp":1587352926788,"trxID":"000000-0000-0000-0000-000000"},"organizationID":1}`)
+
+func benchEvents(n, round int, now time.Time) []otw.Event {
+	events := make([]otw.Event, n)
+	for i := range events {
+		events[i] = otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "integration_message_status",
+			OrderKey: fmt.Sprintf("m:%d-%d", round, i), Body: benchBody, CreatedAt: now}
+	}
+	return events
+}
+
+func BenchmarkInsertEvents500(b *testing.B) {
+	s := benchStore(b)
+	round := 0
+	for b.Loop() {
+		round++
+		now := time.Now()
+		if _, err := s.InsertEvents(context.Background(), benchEvents(500, round, now), now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*500), "ns/event")
+}
+
+// BenchmarkClaimAndComplete64 claims 64 due deliveries and writes their
+// outcomes: the database's share of delivering 64 events.
+func BenchmarkClaimAndComplete64(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	round := 0
+	for b.Loop() {
+		b.StopTimer()
+		round++
+		now := time.Now()
+		if _, err := s.InsertEvents(ctx, benchEvents(64, round, now), now); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		got, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(time.Minute), Limit: 64, PerOrganization: 64})
+		if err != nil || len(got) != 64 {
+			b.Fatalf("claimed %d, %v", len(got), err)
+		}
+		results := make([]store.AttemptResult, len(got))
+		code := 200
+		for i, c := range got {
+			results[i] = store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID, Status: otw.DeliverySucceeded,
+				Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 1, StatusCode: &code, ResponseBody: "ok"}}
+		}
+		if err := s.CompleteAttempts(ctx, results); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/delivery")
+}
