@@ -86,12 +86,17 @@ func (d *Dispatcher) write(results []store.AttemptResult, took []time.Duration, 
 		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(released))
 	}
 	d.release(orgs)
+	// Many requests to one endpoint can answer 410 in one batch: disable
+	// it once.
+	reasons := make(map[int64]string)
 	for _, o := range disable {
-		org := o.result.OrganizationID
-		if err := d.cfg.Store.DisableWebhook(ctx, org, o.disable, d.cfg.Now()); err != nil {
-			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", o.disable, "err", err)
+		reasons[o.result.OrganizationID] = o.disable
+	}
+	for org, reason := range reasons {
+		if err := d.cfg.Store.DisableWebhook(ctx, org, reason, d.cfg.Now()); err != nil {
+			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)
 		} else {
-			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", o.disable)
+			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
 		}
 	}
 	// Finished attempts free workers, and a delivery that succeeded or

@@ -156,7 +156,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // and starts each. full reports that the claim was filled, so more work
 // may be waiting.
 func (d *Dispatcher) claimAndSend(ctx, reqCtx context.Context, sending *sync.WaitGroup) (full bool, err error) {
+	now := d.cfg.Now()
 	d.mu.Lock()
+	// A retry that has come due is this claim's to take; if no worker is
+	// free, the next claim (after a write frees one) takes it. Either way
+	// the wake-up is spent, or the loop would spin until a worker frees.
+	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
+		d.retryAt = time.Time{}
+	}
 	free := d.cfg.Workers - d.inFlight
 	busy := make(map[int64]int, len(d.busy))
 	for org, n := range d.busy {
@@ -164,14 +171,8 @@ func (d *Dispatcher) claimAndSend(ctx, reqCtx context.Context, sending *sync.Wai
 	}
 	d.mu.Unlock()
 	if free <= 0 {
-		return false, nil // a finishing request wakes us
+		return false, nil // the completer's write wakes us
 	}
-	now := d.cfg.Now()
-	d.mu.Lock()
-	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
-		d.retryAt = time.Time{} // this claim takes it
-	}
-	d.mu.Unlock()
 	claimed, err := d.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{
 		Now: now, LeaseUntil: now.Add(d.Lease()), Limit: free,
 		PerOrganization: d.cfg.PerWebhook, Busy: busy,

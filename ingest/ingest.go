@@ -7,6 +7,7 @@ package ingest
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -23,6 +24,11 @@ type Committer struct {
 	now      func() time.Time
 	requests chan *request
 	done     chan struct{}
+	// mu guards closed: a publish that arrives after Close (a request that
+	// outlived the server's shutdown) is refused, not sent on a closed
+	// channel.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type request struct {
@@ -50,11 +56,18 @@ func New(st store.Store, now func() time.Time) *Committer {
 // with publishes that arrive meanwhile. It returns once they are committed.
 func (c *Committer) Insert(ctx context.Context, events []otw.Event) ([]store.Inserted, error) {
 	r := &request{ctx: ctx, events: events, reply: make(chan reply, 1)}
+	c.mu.RLock()
+	if c.closed {
+		c.mu.RUnlock()
+		return nil, otw.Errorf(otw.EUNAVAILABLE, "the service is shutting down")
+	}
 	select {
 	case c.requests <- r:
 	case <-ctx.Done():
+		c.mu.RUnlock()
 		return nil, ctx.Err()
 	}
+	c.mu.RUnlock()
 	// The transaction may already be under way: wait for its outcome even
 	// if the caller gives up, so nothing is half known.
 	rep := <-r.reply
@@ -63,7 +76,12 @@ func (c *Committer) Insert(ctx context.Context, events []otw.Event) ([]store.Ins
 
 // Close stops the Committer after the publishes already queued.
 func (c *Committer) Close() {
-	close(c.requests)
+	c.mu.Lock()
+	if !c.closed {
+		c.closed = true
+		close(c.requests)
+	}
+	c.mu.Unlock()
 	<-c.done
 }
 

@@ -135,3 +135,16 @@ func TestCanceledPublishWritesNothing(t *testing.T) {
 		t.Fatalf("the canceled publish left its key behind: %+v, %v", got, err)
 	}
 }
+
+// A publish after Close (a request that outlived the server's shutdown)
+// is refused with 503, not a crash.
+func TestPublishAfterCloseIsRefused(t *testing.T) {
+	st := open(t)
+	c := New(st, nil)
+	c.Close()
+	c.Close() // twice is harmless
+	_, err := c.Insert(context.Background(), []otw.Event{newEvent(1, "", `{"late":true}`)})
+	if otw.ErrorCode(err) != otw.EUNAVAILABLE {
+		t.Fatalf("publish after Close: %v, want EUNAVAILABLE", err)
+	}
+}

@@ -112,7 +112,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 		round, err := s.claimRound(ctx, p, ids, gives)
 		claimed = append(claimed, round...)
 		if err != nil {
-			return claimed, err
+			if len(claimed) > 0 {
+				// Earlier rounds' leases are committed: hand those out, or
+				// they would wait unsent for their leases to run out. The
+				// next claim meets the error again.
+				return claimed, nil
+			}
+			return nil, err
 		}
 		got := make(map[int64]int32)
 		for _, c := range round {

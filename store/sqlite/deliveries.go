@@ -127,11 +127,14 @@ func (s *Store) RetryDelivery(ctx context.Context, org int64, id string, now tim
 }
 
 func (s *Store) RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL
-		WHERE organization_id = ? AND status = 'failed' AND created_at >= ?`, ms(now), org, ms(since))
-	if err != nil {
-		return 0, interpret(err)
-	}
-	n, err := res.RowsAffected()
-	return int(n), interpret(err)
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL
+			WHERE organization_id = ? AND status = 'failed' AND created_at >= ?`, ms(now), org, ms(since))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
+	return int(n), err
 }

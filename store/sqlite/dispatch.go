@@ -50,12 +50,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 		// A random start shares the claim fairly when more organizations
 		// have work than the claim has room for.
 		rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
+		q := s.stmt(ctx, tx, claimQuery)
 		for _, org := range orgs {
 			room := min(p.PerOrganization-p.Busy[org], p.Limit-len(claimed))
 			if room <= 0 {
 				continue
 			}
-			if claimed, err = claimFor(ctx, s.stmt(ctx, tx, claimQuery), claimed, org, room, p); err != nil {
+			if claimed, err = claimFor(ctx, q, claimed, org, room, p); err != nil {
 				return err
 			}
 		}
@@ -156,8 +157,9 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 				failed[r.OrganizationID] = at
 			}
 		}
+		success, failure := s.stmt(ctx, tx, successUpdate), s.stmt(ctx, tx, failureUpdate)
 		for org, at := range succeeded {
-			if _, err := s.stmt(ctx, tx, successUpdate).ExecContext(ctx, at, org); err != nil {
+			if _, err := success.ExecContext(ctx, at, org); err != nil {
 				return err
 			}
 		}
@@ -165,7 +167,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 			if _, ok := succeeded[org]; ok {
 				continue // a success in the same batch: not failing
 			}
-			if _, err := s.stmt(ctx, tx, failureUpdate).ExecContext(ctx, at, org); err != nil {
+			if _, err := failure.ExecContext(ctx, at, org); err != nil {
 				return err
 			}
 		}

@@ -57,14 +57,16 @@ func orgExists(ctx context.Context, tx *sql.Tx, id int64) error {
 }
 
 func (s *Store) RevokeAPIKey(ctx context.Context, org int64, id string, at time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND organization_id = ? AND revoked_at IS NULL`, ms(at), id, org)
-	if err != nil {
-		return interpret(err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return otw.Errorf(otw.ENOTFOUND, "API key %s not found", id)
-	}
-	return nil
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND organization_id = ? AND revoked_at IS NULL`, ms(at), id, org)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return otw.Errorf(otw.ENOTFOUND, "API key %s not found", id)
+		}
+		return nil
+	})
 }
 
 func (s *Store) FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error) {
