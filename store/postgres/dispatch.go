@@ -71,7 +71,7 @@ type share struct {
 // ClaimDeliveries needs no transaction: each claim statement commits its
 // own leases, and a lease is all that protects a delivery afterwards.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
-	rows, err := s.pool.Query(ctx, orgsWithWork, ms(p.Now))
+	rows, err := s.pool.Query(ctx, orgsWithWork, pgx.QueryExecModeExec, ms(p.Now))
 	if err != nil {
 		return nil, interpret(err)
 	}
@@ -137,7 +137,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 
 func (s *Store) claimRound(ctx context.Context, p store.ClaimParams, orgs []int64, rooms []int32) ([]store.Claimed, error) {
 	leaseUntil := ms(p.LeaseUntil)
-	rows, err := s.pool.Query(ctx, claimQuery, ms(p.Now), orgs, rooms, leaseUntil)
+	// Planned for its own arguments each time (an unnamed statement): the
+	// generic plan of a cached statement walks the whole backlog and made
+	// each claim cost ~25 ms at 40,000 pending deliveries, against ~4 ms.
+	rows, err := s.pool.Query(ctx, claimQuery, pgx.QueryExecModeExec, ms(p.Now), orgs, rooms, leaseUntil)
 	if err != nil {
 		return nil, interpret(err)
 	}
