@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -40,8 +41,8 @@ func (s *Server) toEvents(parsed []event.Parsed, idempotencyKey string) []otw.Ev
 
 // insert stores events and answers only once they are committed: a 202
 // means the event survives any crash from here on.
-func (s *Server) insert(r *http.Request, events []otw.Event) ([]store.Inserted, error) {
-	ins, err := s.insertEvents(r.Context(), events)
+func (s *Server) insert(ctx context.Context, events []otw.Event) ([]store.Inserted, error) {
+	ins, err := s.insertEvents(ctx, events)
 	if err != nil {
 		return nil, err
 	}
@@ -71,12 +72,8 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 		var p event.Parsed
 		if p, err = event.Parse(body); err == nil {
 			var ins []store.Inserted
-			if ins, err = s.insert(r, s.toEvents([]event.Parsed{p}, key)); err == nil {
-				var dlv *string
-				if ins[0].DeliveryID != "" {
-					dlv = &ins[0].DeliveryID
-				}
-				writeJSON(w, http.StatusAccepted, map[string]any{"eventID": ins[0].EventID, "deliveryID": dlv})
+			if ins, err = s.insert(r.Context(), s.toEvents([]event.Parsed{p}, key)); err == nil {
+				writeAccepted(w, ins[0].EventID, ins[0].DeliveryID)
 				return
 			}
 		}
@@ -90,7 +87,7 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 		var ps []event.Parsed
 		if ps, err = event.ParseBatch(body); err == nil {
 			var ins []store.Inserted
-			if ins, err = s.insert(r, s.toEvents(ps, "")); err == nil {
+			if ins, err = s.insert(r.Context(), s.toEvents(ps, "")); err == nil {
 				ids := make([]string, len(ins))
 				for i, in := range ins {
 					ids[i] = in.EventID
@@ -118,28 +115,23 @@ func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, org int64) 
 			err = c.err()
 		}
 	}
+	var eventID, deliveryID string
 	if err == nil {
-		_, err = s.store.GetWebhook(r.Context(), org)
-	}
-	var p event.Parsed
-	if err == nil {
-		var example []byte
-		if example, err = event.Example(eventType, org); err == nil {
-			p, err = event.Parse(example)
-		}
+		eventID, deliveryID, err = s.PublishTest(r.Context(), org, eventType)
 	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	ins, err := s.insert(r, s.toEvents([]event.Parsed{p}, ""))
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
+	writeAccepted(w, eventID, deliveryID)
+}
+
+// writeAccepted answers a publish of one event: deliveryID is null when
+// the event is stored but no webhook takes it.
+func writeAccepted(w http.ResponseWriter, eventID, deliveryID string) {
 	var dlv *string
-	if ins[0].DeliveryID != "" {
-		dlv = &ins[0].DeliveryID
+	if deliveryID != "" {
+		dlv = &deliveryID
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"eventID": ins[0].EventID, "deliveryID": dlv})
+	writeJSON(w, http.StatusAccepted, map[string]any{"eventID": eventID, "deliveryID": dlv})
 }

@@ -7,7 +7,6 @@ import (
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/event"
 	"github.com/onetalk/onetalk-webhooks/netguard"
-	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
 type webhookJSON struct {
@@ -73,63 +72,45 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 
 func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, org int64) {
 	body, err := readBody(r, maxSmallBody)
+	var set otw.WebhookSettings
+	if err == nil {
+		set, err = ParseWebhookSettings(body, s.allowPrivate)
+	}
+	var wh otw.Webhook
+	if err == nil {
+		wh, err = s.SaveWebhook(r.Context(), org, set)
+	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
-	}
-	set, err := ParseWebhookSettings(body, s.allowPrivate)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	// A secret is made for every save and kept only by the first: the
-	// store decides atomically whether this is the first.
-	secret, err := webhook.NewSecret()
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	wh, err := s.store.SaveWebhook(r.Context(), org, set, s.box.Seal([]byte(secret)), s.now())
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	if wh.Enabled {
-		s.notify() // deliveries held while it was switched off may go now
 	}
 	writeJSON(w, http.StatusOK, toWebhookJSON(wh))
 }
 
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, org int64) {
 	wh, err := s.store.GetWebhook(r.Context(), org)
+	var secret []byte
+	if err == nil {
+		secret, err = s.box.Open(wh.Secret)
+	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	s.writeSecret(w, r, wh.Secret)
+	writeSecret(w, string(secret))
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, org int64) {
-	secret, err := webhook.NewSecret()
+	secret, _, err := s.RotateSecret(r.Context(), org)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	now := s.now()
-	wh, err := s.store.RotateSecret(r.Context(), org, s.box.Seal([]byte(secret)), now.Add(s.overlap), now)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	s.writeSecret(w, r, wh.Secret)
+	writeSecret(w, secret)
 }
 
-func (s *Server) writeSecret(w http.ResponseWriter, r *http.Request, sealed []byte) {
-	secret, err := s.box.Open(sealed)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
+// writeSecret answers with a signing secret, which no cache may keep.
+func writeSecret(w http.ResponseWriter, secret string) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]string{"secret": string(secret)})
+	writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
 }

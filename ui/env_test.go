@@ -69,9 +69,11 @@ func newEnv(t *testing.T) *env {
 		Logger:        log,
 	})
 	mux := http.NewServeMux()
-	api.New(api.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), Notify: disp.Notify,
-		AllowPrivate: true, Logger: log}).Register(mux)
-	u, err := ui.New(ui.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin),
+	// One Server for the API and the UI, as the service wires them.
+	apiServer := api.New(api.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), Notify: disp.Notify,
+		AllowPrivate: true, Logger: log})
+	apiServer.Register(mux)
+	u, err := ui.New(ui.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), API: apiServer,
 		SessionKey: ui.SessionKeyFrom(key), Notify: disp.Notify, AllowPrivate: true, Logger: log})
 	if err != nil {
 		t.Fatal(err)

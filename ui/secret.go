@@ -1,10 +1,6 @@
 package ui
 
-import (
-	"net/http"
-
-	"github.com/onetalk/onetalk-webhooks/webhook"
-)
+import "net/http"
 
 // revealSecret answers a POST with the page and the secret on it: a GET
 // would leave the secret in the history and in any cache of the URL.
@@ -29,14 +25,8 @@ func (u *UI) revealSecret(w http.ResponseWriter, r *http.Request, s session) {
 // rotateSecret makes a new secret; the old one keeps signing beside it for
 // the overlap, so receivers can switch without missing an event.
 func (u *UI) rotateSecret(w http.ResponseWriter, r *http.Request, s session) {
-	secret, err := webhook.NewSecret()
+	secret, until, err := u.cfg.API.RotateSecret(r.Context(), s.Org)
 	if err != nil {
-		u.fail(w, r, &s, err)
-		return
-	}
-	now := u.cfg.Now()
-	until := now.Add(u.cfg.RotationOverlap)
-	if _, err := u.cfg.Store.RotateSecret(r.Context(), s.Org, u.cfg.Box.Seal([]byte(secret)), until, now); err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}

@@ -31,10 +31,16 @@ type Config struct {
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts (12 h).
 	SessionTTL time.Duration
+	// API does what the pages share with the REST API (save the webhook,
+	// rotate its secret, send a test event), so that each is done one way.
+	// Pass the service's own Server; nil: New builds one from the fields
+	// here.
+	API *api.Server
 	// Notify tells the dispatcher that new deliveries are due.
 	Notify       func()
 	AllowPrivate bool
-	// RotationOverlap is how long an old secret signs beside the new one (24 h).
+	// RotationOverlap is how long an old secret signs beside the new one
+	// (24 h); only for the Server New builds when API is nil.
 	RotationOverlap time.Duration
 	// Failures limits failed sign-ins per client address, shared with the
 	// API (nil: the UI keeps its own).
@@ -79,6 +85,11 @@ func New(cfg Config) (*UI, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.API == nil {
+		cfg.API = api.New(api.Config{Store: cfg.Store, Box: cfg.Box, AdminTokenHash: cfg.AdminTokenHash,
+			Notify: cfg.Notify, AllowPrivate: cfg.AllowPrivate, RotationOverlap: cfg.RotationOverlap,
+			Failures: cfg.Failures, Now: cfg.Now, Logger: cfg.Logger})
 	}
 	p, err := parsePages()
 	if err != nil {

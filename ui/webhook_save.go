@@ -5,7 +5,6 @@ import (
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/api"
-	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
 // saveWebhook is "Save Changes". Invalid input shows the form again with
@@ -21,22 +20,12 @@ func (u *UI) saveWebhook(w http.ResponseWriter, r *http.Request, s session) {
 			Session: &s, Error: "The webhook was not saved: fix the fields marked below.", Data: form})
 		return
 	}
-	// As in the API: a secret is made for every save and kept only by the
-	// first, which the store decides atomically.
-	var secret string
 	if err == nil {
-		secret, err = webhook.NewSecret()
-	}
-	var wh otw.Webhook
-	if err == nil {
-		wh, err = u.cfg.Store.SaveWebhook(r.Context(), s.Org, set, u.cfg.Box.Seal([]byte(secret)), u.cfg.Now())
+		_, err = u.cfg.API.SaveWebhook(r.Context(), s.Org, set)
 	}
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
-	}
-	if wh.Enabled {
-		u.cfg.Notify() // deliveries held while it was switched off may go now
 	}
 	http.Redirect(w, r, "/webhooks?notice=saved", http.StatusSeeOther)
 }

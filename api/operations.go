@@ -1,0 +1,73 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/webhook"
+)
+
+// The operations below are what both the API's handlers and the web UI do
+// to an organization's webhook. They exist once, here, so the two cannot
+// drift: a UI save seals its secret as an API save does, a UI test event
+// goes through the same insert path, metrics and notification as a publish.
+
+// SaveWebhook creates or updates org's webhook with settings already
+// checked by ParseWebhookSettings.
+func (s *Server) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSettings) (otw.Webhook, error) {
+	// A secret is made for every save and kept only by the first: the
+	// store decides atomically whether this is the first.
+	secret, err := webhook.NewSecret()
+	if err != nil {
+		return otw.Webhook{}, err
+	}
+	wh, err := s.store.SaveWebhook(ctx, org, set, s.box.Seal([]byte(secret)), s.now())
+	if err != nil {
+		return otw.Webhook{}, err
+	}
+	if wh.Enabled {
+		s.notify() // deliveries held while it was switched off may go now
+	}
+	return wh, nil
+}
+
+// RotateSecret makes a new signing secret for org's webhook and returns
+// it; the old one keeps signing beside it until previousUntil, so
+// receivers can switch without missing an event.
+func (s *Server) RotateSecret(ctx context.Context, org int64) (secret string, previousUntil time.Time, err error) {
+	secret, err = webhook.NewSecret()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := s.now()
+	previousUntil = now.Add(s.overlap)
+	if _, err := s.store.RotateSecret(ctx, org, s.box.Seal([]byte(secret)), previousUntil, now); err != nil {
+		return "", time.Time{}, err
+	}
+	return secret, previousUntil, nil
+}
+
+// PublishTest publishes the example of eventType for org, as if the
+// platform had. deliveryID is "" when the webhook takes no delivery of it
+// (switched off, or not subscribed). An org without a webhook is
+// otw.ENOTFOUND; an unknown type is EINVALID on the field "eventType".
+func (s *Server) PublishTest(ctx context.Context, org int64, eventType string) (eventID, deliveryID string, err error) {
+	if _, err := s.store.GetWebhook(ctx, org); err != nil {
+		return "", "", err
+	}
+	example, err := event.Example(eventType, org)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := event.Parse(example)
+	if err != nil {
+		return "", "", err
+	}
+	ins, err := s.insert(ctx, s.toEvents([]event.Parsed{p}, ""))
+	if err != nil {
+		return "", "", err
+	}
+	return ins[0].EventID, ins[0].DeliveryID, nil
+}
