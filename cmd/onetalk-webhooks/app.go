@@ -89,11 +89,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.committer = ingest.New(a.store, nil)
 	mux := http.NewServeMux()
 	failures := &api.FailureLimiter{} // one count of guesses for the API and the UI
-	api.New(api.Config{
+	apiServer := api.New(api.Config{
 		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
 		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
 		Metrics: a.metrics, Failures: failures,
-	}).Register(mux)
+	})
+	apiServer.Register(mux)
 	mux.Handle("GET /metrics", a.metrics.Handler())
 	web, err := ui.New(ui.Config{
 		Store: a.store, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
@@ -101,6 +102,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		// node's session cookie.
 		SessionKey: ui.SessionKeyFrom(key), Notify: a.dispatcher.Notify,
 		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Failures: failures, Logger: log,
+		API: apiServer, // the UI's operations are the API's, on the same committer and metrics
 	})
 	if err != nil {
 		a.close()
