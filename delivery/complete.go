@@ -47,6 +47,11 @@ func (d *Dispatcher) complete() {
 					continue
 				}
 			default:
+				// More requests are still out: give them a moment to finish
+				// and share this write, rather than a write each.
+				if d.InFlight() > len(orgs) && d.waitForMore(&o, &open) {
+					continue
+				}
 			}
 			break
 		}
@@ -102,4 +107,20 @@ func (d *Dispatcher) write(results []store.AttemptResult, took []time.Duration, 
 	// Finished attempts free workers, and a delivery that succeeded or
 	// failed lets the next one of its order key go.
 	d.Notify()
+}
+
+// linger is how long a write waits for more outcomes while requests are
+// still out: long enough to batch a burst, short next to a delivery.
+const linger = time.Millisecond
+
+// waitForMore waits up to linger for one more outcome.
+func (d *Dispatcher) waitForMore(o *outcome, open *bool) bool {
+	t := time.NewTimer(linger)
+	defer t.Stop()
+	select {
+	case *o, *open = <-d.results:
+		return *open
+	case <-t.C:
+		return false
+	}
 }
