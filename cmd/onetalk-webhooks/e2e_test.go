@@ -333,3 +333,18 @@ func TestMetrics(t *testing.T) {
 		}
 	})
 }
+
+// Creating an organization twice is a conflict the caller can act on
+// (409 problem+json), not a server error (svix#1454), and changes nothing.
+func TestDuplicateOrganizationIsAConflict(t *testing.T) {
+	eachDB(t, func(t *testing.T, db database) {
+		s := db.start(t, t.TempDir())
+		key := s.createOrg(1111, "")
+		r := s.do("POST", "/v1/organizations", s.Token, map[string]any{"organizationID": 1111, "name": "Other"})
+		if r.Status != 409 || r.Header.Get("Content-Type") != "application/problem+json" {
+			t.Fatalf("a second organization 1111: %d %s, want 409 problem+json", r.Status, r.Body)
+		}
+		// The first organization and its key are untouched.
+		s.mustDo(404, "GET", "/v1/organizations/1111/webhook", key, nil)
+	})
+}
