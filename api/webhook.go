@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -52,7 +53,7 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 		seen := map[string]bool{}
 		for i, v := range events {
 			name, ok := v.(string)
-			field := "subscribedEvents[" + itoa(i) + "]"
+			field := "subscribedEvents[" + strconv.Itoa(i) + "]"
 			switch {
 			case !ok:
 				c.fail(field, "must be an event type name")

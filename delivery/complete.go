@@ -15,30 +15,17 @@ const maxBatch = 512
 // load each transaction carries many attempts (group commit) and when idle
 // a single attempt is written at once.
 func (d *Dispatcher) complete() {
-	var results []store.AttemptResult
-	var released []store.Lease
-	var orgs []int64
-	var took []time.Duration
-	var disable []outcome
+	var batch []outcome
 	open := true
 	for open {
 		var o outcome
 		if o, open = <-d.results; !open {
 			break
 		}
-		results, released, disable, orgs, took = results[:0], released[:0], disable[:0], orgs[:0], took[:0]
+		batch = batch[:0]
 		for {
-			orgs = append(orgs, o.result.OrganizationID)
-			if o.aborted {
-				released = append(released, o.result.Lease)
-			} else {
-				results = append(results, o.result)
-				took = append(took, o.took)
-				if o.disable != "" {
-					disable = append(disable, o)
-				}
-			}
-			if len(results)+len(released) >= maxBatch {
+			batch = append(batch, o)
+			if len(batch) >= maxBatch {
 				break
 			}
 			select {
@@ -49,23 +36,31 @@ func (d *Dispatcher) complete() {
 			default:
 				// More requests are still out: give them a moment to finish
 				// and share this write, rather than a write each.
-				if d.InFlight() > len(orgs) && d.waitForMore(&o, &open) {
+				if d.InFlight() > len(batch) && d.waitForMore(&o, &open) {
 					continue
 				}
 			}
 			break
 		}
-		d.write(results, took, released, disable, orgs)
+		d.write(batch)
 	}
 }
 
 // write stores one batch, retrying until the store takes it: an attempt
 // that was made is never forgotten (the lease keeps the delivery from
-// being sent again meanwhile).
-// took holds each result's request time; orgs lists the organization of
-// every outcome, to free their workers.
-func (d *Dispatcher) write(results []store.AttemptResult, took []time.Duration, released []store.Lease, disable []outcome, orgs []int64) {
+// being sent again meanwhile). Then it gives back what shutdown cut
+// short, frees the batch's workers and disables what must be disabled.
+func (d *Dispatcher) write(batch []outcome) {
 	ctx := context.Background()
+	results := make([]store.AttemptResult, 0, len(batch))
+	var released []store.Lease
+	for _, o := range batch {
+		if o.aborted {
+			released = append(released, o.result.Lease)
+		} else {
+			results = append(results, o.result)
+		}
+	}
 	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		err := d.cfg.Store.CompleteAttempts(ctx, results)
 		if err == nil {
@@ -74,29 +69,33 @@ func (d *Dispatcher) write(results []store.AttemptResult, took []time.Duration, 
 		d.cfg.Logger.Error("writing delivery attempts failed; retrying", "err", err, "attempts", len(results))
 		time.Sleep(wait)
 	}
-	for i, r := range results {
-		outcome := r.Status
+	if err := d.cfg.Store.ReleaseDeliveries(ctx, released); err != nil {
+		// Their leases run out on their own; only the wait is longer.
+		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(released))
+	}
+	// Many requests to one endpoint can answer 410 in one batch: disable
+	// it once.
+	reasons := make(map[int64]string)
+	for _, o := range batch {
+		if o.aborted {
+			continue
+		}
+		r := o.result
+		kind := r.Status
 		if !r.NextAttemptAt.IsZero() {
 			d.scheduleWake(r.NextAttemptAt)
-			outcome = "retry"
+			kind = "retry"
 		}
 		code := 0
 		if r.Attempt.StatusCode != nil {
 			code = *r.Attempt.StatusCode
 		}
-		d.cfg.Metrics.Attempt(code, took[i], outcome)
+		d.cfg.Metrics.Attempt(code, o.took, kind)
+		if o.disable != "" {
+			reasons[r.OrganizationID] = o.disable
+		}
 	}
-	if err := d.cfg.Store.ReleaseDeliveries(ctx, released); err != nil {
-		// Their leases run out on their own; only the wait is longer.
-		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(released))
-	}
-	d.release(orgs)
-	// Many requests to one endpoint can answer 410 in one batch: disable
-	// it once.
-	reasons := make(map[int64]string)
-	for _, o := range disable {
-		reasons[o.result.OrganizationID] = o.disable
-	}
+	d.release(batch)
 	for org, reason := range reasons {
 		if err := d.cfg.Store.DisableWebhook(ctx, org, reason, d.cfg.Now()); err != nil {
 			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)

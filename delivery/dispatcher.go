@@ -223,11 +223,12 @@ func (d *Dispatcher) scheduleWake(t time.Time) {
 }
 
 // release frees the workers of written outcomes.
-func (d *Dispatcher) release(orgs []int64) {
+func (d *Dispatcher) release(batch []outcome) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.inFlight -= len(orgs)
-	for _, org := range orgs {
+	d.inFlight -= len(batch)
+	for _, o := range batch {
+		org := o.result.OrganizationID
 		if d.busy[org]--; d.busy[org] <= 0 {
 			delete(d.busy, org)
 		}

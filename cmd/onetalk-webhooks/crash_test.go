@@ -42,29 +42,17 @@ func TestCrashWhileDeliveringLosesNothing(t *testing.T) {
 	}
 
 	sqliteDB.start(t, dir, "--retry-schedule", "100ms")
-	got := rc.waitFor(t, 60*time.Second, "every accepted event", func(r []received) bool {
-		seen := map[string]bool{}
-		for _, x := range r {
-			seen[x.Header.Get("webhook-id")] = true
-		}
-		return len(seen) >= len(accepted)
-	})
-	count := map[string]int{}
-	for _, x := range got {
-		id := x.Header.Get("webhook-id")
+	count := rc.waitForDistinct(t, 60*time.Second, len(accepted))
+	for id := range count {
 		if !accepted[id] {
 			t.Errorf("webhook-id %q was never accepted", id)
 		}
-		count[id]++
 	}
-	duplicates := 0
-	for _, n := range count {
-		duplicates += n - 1
-	}
-	t.Logf("%d events accepted, %d requests before SIGKILL, %d distinct events arrived, %d duplicates", len(accepted), atKill, len(count), duplicates)
+	twice := duplicates(count)
+	t.Logf("%d events accepted, %d requests before SIGKILL, %d distinct events arrived, %d duplicates", len(accepted), atKill, len(count), twice)
 	// What can arrive twice is what was in flight at the kill: at most the
 	// dispatcher's per-webhook limit.
-	if duplicates > 64 {
-		t.Errorf("%d duplicates: more than could have been in flight", duplicates)
+	if twice > 64 {
+		t.Errorf("%d duplicates: more than could have been in flight", twice)
 	}
 }

@@ -298,6 +298,36 @@ func (rc *receiver) waitFor(t *testing.T, timeout time.Duration, what string, co
 	}
 }
 
+// waitForDistinct waits until n distinct webhook-ids have arrived, and
+// returns how many times each arrived.
+func (rc *receiver) waitForDistinct(t *testing.T, timeout time.Duration, n int) map[string]int {
+	t.Helper()
+	var count map[string]int
+	rc.waitFor(t, timeout, fmt.Sprintf("%d distinct events", n), func(r []received) bool {
+		count = countByID(r)
+		return len(count) >= n
+	})
+	return count
+}
+
+// countByID counts the requests per webhook-id.
+func countByID(r []received) map[string]int {
+	count := make(map[string]int, len(r))
+	for _, x := range r {
+		count[x.Header.Get("webhook-id")]++
+	}
+	return count
+}
+
+// duplicates is how many requests repeated an earlier webhook-id.
+func duplicates(count map[string]int) int {
+	n := 0
+	for _, c := range count {
+		n += c - 1
+	}
+	return n
+}
+
 // eventually polls f until it returns true or the time is up.
 func eventually(t *testing.T, timeout time.Duration, what string, f func() bool) {
 	t.Helper()

@@ -62,13 +62,7 @@ func TestThreeNodesOneKilled(t *testing.T) {
 
 	// The killed node's leases expire after the delivery timeout + 15 s;
 	// the two others take its deliveries over then.
-	got := rc.waitFor(t, 90*time.Second, "every accepted event", func(r []received) bool {
-		seen := map[string]bool{}
-		for _, x := range r {
-			seen[x.Header.Get("webhook-id")] = true
-		}
-		return len(seen) >= events
-	})
+	rc.waitForDistinct(t, 90*time.Second, events)
 	// The killed node's deliveries may have reached the receiver before it
 	// died: they stay pending until their leases run out and another node
 	// sends them again. Wait until nothing is pending.
@@ -81,19 +75,13 @@ func TestThreeNodesOneKilled(t *testing.T) {
 		}
 		return true
 	})
-	got = rc.requests()
-	count := map[string]int{}
-	for _, x := range got {
-		id := x.Header.Get("webhook-id")
+	count := countByID(rc.requests())
+	for id := range count {
 		if !accepted[id] {
 			t.Errorf("webhook-id %q was never accepted", id)
 		}
-		count[id]++
 	}
-	duplicates := 0
-	for _, n := range count {
-		duplicates += n - 1
-	}
+	twice := duplicates(count)
 	// A send the killed node made and never recorded is the only kind the
 	// kill can cause; a request that timed out on a slow machine is
 	// recorded as a failed attempt and retried, which is at least once
@@ -118,7 +106,7 @@ func TestThreeNodesOneKilled(t *testing.T) {
 		unrecorded += max(0, n-attempts[id])
 	}
 	t.Logf("%d events through 3 nodes; SIGKILL after %d requests; %d distinct arrived; %d sent twice, of which %d by sends nobody recorded (the killed node could hold at most %d)",
-		events, atKill, len(count), duplicates, unrecorded, inFlight)
+		events, atKill, len(count), twice, unrecorded, inFlight)
 	if unrecorded > inFlight {
 		t.Errorf("%d sends were never recorded: more than the killed node could have had in flight (%d)", unrecorded, inFlight)
 	}

@@ -287,13 +287,7 @@ func TestGracefulShutdown(t *testing.T) {
 
 		slow.Store(false)
 		s2 := db.start(t, dir, args...)
-		rc.waitFor(t, 20*time.Second, "every event after the restart", func(r []received) bool {
-			seen := map[string]bool{}
-			for _, x := range r {
-				seen[x.Header.Get("webhook-id")] = true
-			}
-			return len(seen) >= 500
-		})
+		rc.waitForDistinct(t, 20*time.Second, 500)
 		failedAttempts, cursor := 0, ""
 		for {
 			page := s2.mustDo(200, "GET", "/v1/organizations/1111/deliveries?limit=250&cursor="+cursor, key, nil)

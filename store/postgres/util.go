@@ -17,14 +17,6 @@ func nullMs(v *int64) *time.Time {
 	return &t
 }
 
-func msOrNull(t *time.Time) *int64 {
-	if t == nil {
-		return nil
-	}
-	v := t.UnixMilli()
-	return &v
-}
-
 // text makes s storable in a TEXT column. SQLite keeps any bytes there;
 // PostgreSQL refuses NUL and invalid UTF-8, and an error message can quote
 // whatever a receiver sent. Losing such bytes beats losing the attempt.

@@ -27,13 +27,6 @@ func nullMs(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-func msOrNull(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
 func nullInt(v sql.NullInt64) *int {
 	if !v.Valid {
 		return nil
