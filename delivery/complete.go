@@ -16,33 +16,48 @@ const maxBatch = 512
 // a single attempt is written at once.
 func (d *Dispatcher) complete() {
 	var batch []outcome
-	open := true
-	for open {
-		var o outcome
-		if o, open = <-d.results; !open {
-			break
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	for {
+		o, open := <-d.results
+		if !open {
+			return
 		}
-		batch = batch[:0]
-		for {
-			batch = append(batch, o)
-			if len(batch) >= maxBatch {
-				break
+		batch = append(batch[:0], o)
+		// Requests still out may finish within a moment and share this
+		// write. The moment counts from the batch's first outcome: waiting
+		// for each next one instead would hold the batch, and every slot
+		// in it, for as long as outcomes keep coming.
+		linger.Reset(lingerFor)
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case o, open = <-d.results:
+				if !open {
+					break collect
+				}
+				batch = append(batch, o)
+				continue
+			default:
+			}
+			if d.InFlight() <= len(batch) {
+				break // nothing more is coming
 			}
 			select {
 			case o, open = <-d.results:
-				if open {
-					continue
+				if !open {
+					break collect
 				}
-			default:
-				// More requests are still out: give them a moment to finish
-				// and share this write, rather than a write each.
-				if d.InFlight() > len(batch) && d.waitForMore(&o, &open) {
-					continue
-				}
+				batch = append(batch, o)
+			case <-linger.C:
+				break collect
 			}
-			break
 		}
+		linger.Stop()
 		d.write(batch)
+		if !open {
+			return
+		}
 	}
 }
 
@@ -76,6 +91,7 @@ func (d *Dispatcher) write(batch []outcome) {
 	// Many requests to one endpoint can answer 410 in one batch: disable
 	// it once.
 	reasons := make(map[int64]string)
+	retries := false
 	for _, o := range batch {
 		if o.aborted {
 			continue
@@ -84,7 +100,7 @@ func (d *Dispatcher) write(batch []outcome) {
 		kind := r.Status
 		if !r.NextAttemptAt.IsZero() {
 			d.scheduleWake(r.NextAttemptAt)
-			kind = "retry"
+			kind, retries = "retry", true
 		}
 		code := 0
 		if r.Attempt.StatusCode != nil {
@@ -95,7 +111,8 @@ func (d *Dispatcher) write(batch []outcome) {
 			reasons[r.OrganizationID] = o.disable
 		}
 	}
-	d.release(batch)
+	claim := d.release(batch, reasons)
+	d.startWaiting()
 	for org, reason := range reasons {
 		if err := d.cfg.Store.DisableWebhook(ctx, org, reason, d.cfg.Now()); err != nil {
 			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)
@@ -103,23 +120,13 @@ func (d *Dispatcher) write(batch []outcome) {
 			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
 		}
 	}
-	// Finished attempts free workers, and a delivery that succeeded or
-	// failed lets the next one of its order key go.
-	d.Notify()
-}
-
-// linger is how long a write waits for more outcomes while requests are
-// still out: long enough to batch a burst, short next to a delivery.
-const linger = time.Millisecond
-
-// waitForMore waits up to linger for one more outcome.
-func (d *Dispatcher) waitForMore(o *outcome, open *bool) bool {
-	t := time.NewTimer(linger)
-	defer t.Stop()
-	select {
-	case *o, *open = <-d.results:
-		return *open
-	case <-t.C:
-		return false
+	// A claim follows when waiting work runs short; a scheduled retry
+	// wakes the loop to time its sleep.
+	if claim || retries {
+		d.Notify()
 	}
 }
+
+// lingerFor is how long a write waits for more outcomes while requests
+// are still out: long enough to batch a burst, short next to a delivery.
+const lingerFor = time.Millisecond

@@ -44,6 +44,14 @@ type Config struct {
 
 // Dispatcher delivers. Create it with New, start it with Run, and call
 // Notify when new work may be due.
+//
+// A claimed delivery is either in flight (its request running, or its
+// outcome not yet written) or waiting for a free slot of its webhook. The
+// dispatcher claims up to PerWebhook deliveries ahead of each webhook's
+// slots, so that a finished request is followed at once by the next one,
+// without a claim in between: a claim then costs no time on the way from
+// one delivery to the next, which is what bounds the rate when the
+// database is a round trip away.
 type Dispatcher struct {
 	cfg       Config
 	wake      chan struct{}
@@ -51,10 +59,17 @@ type Dispatcher struct {
 	signers   *signerCache
 	userAgent string
 
+	// Set by Run: requests run under reqCtx and are counted in sending.
+	reqCtx  context.Context
+	sending sync.WaitGroup
+
 	mu       sync.Mutex
-	inFlight int           // leased by this node, outcome not yet written
+	inFlight int           // requests started, outcome not yet written
 	busy     map[int64]int // the same, per organization
-	retryAt  time.Time     // earliest retry this node scheduled
+	waiting  map[int64][]*store.Claimed
+	nWaiting int
+	stopped  bool      // shutting down: no request starts
+	retryAt  time.Time // earliest retry this node scheduled
 }
 
 // New returns a dispatcher with cfg's defaults filled in.
@@ -93,6 +108,7 @@ func New(cfg Config) *Dispatcher {
 		signers:   newSignerCache(cfg.OpenSecret),
 		userAgent: "onetalk-webhooks/" + otw.Version,
 		busy:      make(map[int64]int),
+		waiting:   make(map[int64][]*store.Claimed),
 	}
 }
 
@@ -116,14 +132,14 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// and only the end of the grace period aborts requests.
 	reqCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
-	var sending sync.WaitGroup
+	d.reqCtx = reqCtx
 	completed := make(chan struct{})
 	go func() { d.complete(); close(completed) }()
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		full, err := d.claimAndSend(ctx, reqCtx, &sending)
+		full, err := d.claim(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.cfg.Logger.Error("claiming deliveries failed", "err", err)
 			full = false
@@ -139,8 +155,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}
 
+	d.stop()
 	done := make(chan struct{})
-	go func() { sending.Wait(); close(done) }()
+	go func() { d.sending.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(d.cfg.ShutdownGrace):
@@ -152,51 +169,119 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// claimAndSend claims as many due deliveries as there are free workers
-// and starts each. full reports that the claim was filled, so more work
-// may be waiting.
-func (d *Dispatcher) claimAndSend(ctx, reqCtx context.Context, sending *sync.WaitGroup) (full bool, err error) {
+// claim leases due deliveries for the room this node has (per webhook,
+// PerWebhook in flight and as many waiting; in all, twice Workers) and
+// starts those that have a free slot. full reports that the claim was
+// filled, so more work may be due.
+func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	now := d.cfg.Now()
 	d.mu.Lock()
-	// A retry that has come due is this claim's to take; if no worker is
-	// free, the next claim (after a write frees one) takes it. Either way
-	// the wake-up is spent, or the loop would spin until a worker frees.
+	// A retry that has come due is this claim's to take; if there is no
+	// room, the next claim (after a write frees some) takes it. Either way
+	// the wake-up is spent, or the loop would spin until room frees.
 	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
 		d.retryAt = time.Time{}
 	}
-	free := d.cfg.Workers - d.inFlight
-	busy := make(map[int64]int, len(d.busy))
+	room := 2*d.cfg.Workers - d.inFlight - d.nWaiting
+	held := make(map[int64]int, len(d.busy)+len(d.waiting))
 	for org, n := range d.busy {
-		busy[org] = n
+		held[org] = n
+	}
+	for org, w := range d.waiting {
+		held[org] += len(w)
 	}
 	d.mu.Unlock()
-	if free <= 0 {
+	if room <= 0 {
 		return false, nil // the completer's write wakes us
 	}
 	claimed, err := d.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{
-		Now: now, LeaseUntil: now.Add(d.Lease()), Limit: free,
-		PerOrganization: d.cfg.PerWebhook, Busy: busy,
+		Now: now, LeaseUntil: now.Add(d.Lease()), Limit: room,
+		PerOrganization: 2 * d.cfg.PerWebhook, Busy: held,
 	})
 	if err != nil {
 		return false, err
 	}
 	d.mu.Lock()
-	d.inFlight += len(claimed)
-	for _, c := range claimed {
-		d.busy[c.OrganizationID]++
+	for i := range claimed {
+		c := &claimed[i]
+		d.waiting[c.OrganizationID] = append(d.waiting[c.OrganizationID], c)
+	}
+	d.nWaiting += len(claimed)
+	d.mu.Unlock()
+	d.startWaiting()
+	return len(claimed) == room, nil
+}
+
+// startWaiting starts the waiting deliveries that have a free slot,
+// oldest claim first within a webhook. One whose lease no longer covers a
+// whole request (it waited behind a slow endpoint) is given back instead:
+// a request must end within its lease (SPEC §1).
+func (d *Dispatcher) startWaiting() {
+	latest := d.cfg.Now().Add(d.cfg.Timeout + leaseMargin)
+	var start []*store.Claimed
+	var stale []store.Lease
+	d.mu.Lock()
+	for org, w := range d.waiting {
+		if d.stopped {
+			break
+		}
+		i := 0
+		for ; i < len(w) && d.busy[org] < d.cfg.PerWebhook && d.inFlight < d.cfg.Workers; i++ {
+			if w[i].LeaseUntil.Before(latest) {
+				stale = append(stale, w[i].Lease)
+				continue
+			}
+			start = append(start, w[i])
+			d.busy[org]++
+			d.inFlight++
+		}
+		d.nWaiting -= i
+		if i == len(w) {
+			delete(d.waiting, org)
+		} else {
+			d.waiting[org] = w[i:]
+		}
 	}
 	d.mu.Unlock()
-	for i := range claimed {
-		sending.Add(1)
-		go func(c *store.Claimed) {
-			defer sending.Done()
-			// The completer frees the worker once the outcome is written:
+	for _, c := range start {
+		d.sending.Add(1)
+		go func() {
+			defer d.sending.Done()
+			// The completer frees the slot once the outcome is written:
 			// until then the lease is this node's, and counting it keeps
 			// what a crash can send twice within the limits.
-			d.results <- d.attempt(reqCtx, c)
-		}(&claimed[i])
+			d.results <- d.attempt(d.reqCtx, c)
+		}()
 	}
-	return len(claimed) == free, nil
+	d.giveBack(stale)
+}
+
+// leaseMargin is what a lease must still have after a whole request, for
+// writing the outcome.
+const leaseMargin = 5 * time.Second
+
+// stop starts no more requests and gives the waiting deliveries back, due
+// at once, for the next start or another node.
+func (d *Dispatcher) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	var leases []store.Lease
+	for org, w := range d.waiting {
+		for _, c := range w {
+			leases = append(leases, c.Lease)
+		}
+		delete(d.waiting, org)
+	}
+	d.nWaiting = 0
+	d.mu.Unlock()
+	d.giveBack(leases)
+}
+
+func (d *Dispatcher) giveBack(leases []store.Lease) {
+	if err := d.cfg.Store.ReleaseDeliveries(context.Background(), leases); err != nil {
+		// Their leases run out on their own; only the wait is longer.
+		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(leases))
+	}
 }
 
 // sleep is how long to wait for a wake-up: until the earliest retry this
@@ -222,10 +307,18 @@ func (d *Dispatcher) scheduleWake(t time.Time) {
 	d.mu.Unlock()
 }
 
-// release frees the workers of written outcomes.
-func (d *Dispatcher) release(batch []outcome) {
+// release frees the slots of written outcomes and reports whether one of
+// the batch's organizations is running short of waiting work, so that a
+// claim should follow (a finished delivery may also have let the next of
+// its order key go). The waiting deliveries of organizations in disable
+// are dropped first: disabling records them failed.
+func (d *Dispatcher) release(batch []outcome, disable map[int64]string) (claim bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	for org := range disable {
+		d.nWaiting -= len(d.waiting[org])
+		delete(d.waiting, org)
+	}
 	d.inFlight -= len(batch)
 	for _, o := range batch {
 		org := o.result.OrganizationID
@@ -233,9 +326,15 @@ func (d *Dispatcher) release(batch []outcome) {
 			delete(d.busy, org)
 		}
 	}
+	for _, o := range batch {
+		if len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook {
+			return true
+		}
+	}
+	return false
 }
 
-// InFlight is how many deliveries this dispatcher holds: claimed, and
+// InFlight is how many requests this dispatcher has out: started, and
 // their outcome not yet written.
 func (d *Dispatcher) InFlight() int {
 	d.mu.Lock()

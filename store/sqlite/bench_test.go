@@ -88,3 +88,67 @@ func BenchmarkClaimAndComplete64(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*64), "ns/delivery")
 }
+
+// BenchmarkDrainOrdered is the dispatcher's steady state on a backlog in
+// the bench's shape (five events per order key, one webhook): 128
+// deliveries held (in flight or waiting), and each round writes the
+// outcomes of the oldest 50 and claims 50 more.
+func BenchmarkDrainOrdered(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	now := time.Now()
+	const held, step = 128, 50
+	fill := func(round int) {
+		events := benchEvents(500, round, now)
+		for i := range events {
+			events[i].OrderKey = fmt.Sprintf("m:%d-%d", round, i/benchKeyRun)
+		}
+		if _, err := s.InsertEvents(ctx, events, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	round := 0
+	for ; round < 200; round++ {
+		fill(round)
+	}
+	claim := func(n int, busy int) []store.Claimed {
+		got, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(time.Hour), Limit: n,
+			PerOrganization: held, Busy: map[int64]int{1: busy}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return got
+	}
+	out := claim(held, 0)
+	code := 200
+	var claimTime, completeTime time.Duration
+	delivered := 0
+	for b.Loop() {
+		if len(out) < held {
+			b.StopTimer()
+			round++
+			fill(round)
+			b.StartTimer()
+		}
+		n := min(step, len(out))
+		results := make([]store.AttemptResult, n)
+		for i, c := range out[:n] {
+			results[i] = store.AttemptResult{Lease: c.Lease, OrganizationID: 1, Status: otw.DeliverySucceeded,
+				Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 1, StatusCode: &code, ResponseBody: "ok"}}
+		}
+		t := time.Now()
+		if err := s.CompleteAttempts(ctx, results); err != nil {
+			b.Fatal(err)
+		}
+		completeTime += time.Since(t)
+		out = out[n:]
+		delivered += n
+		t = time.Now()
+		out = append(out, claim(held-len(out), len(out))...)
+		claimTime += time.Since(t)
+	}
+	b.ReportMetric(float64(claimTime.Nanoseconds())/float64(delivered), "claim-ns/delivery")
+	b.ReportMetric(float64(completeTime.Nanoseconds())/float64(delivered), "complete-ns/delivery")
+}
+
+var benchKeyRun = 5
