@@ -64,12 +64,10 @@ type Dispatcher struct {
 	sending sync.WaitGroup
 
 	mu       sync.Mutex
-	inFlight int           // requests started, outcome not yet written
-	busy     map[int64]int // the same, per organization
-	waiting  map[int64][]*store.Claimed
-	nWaiting int
-	stopped  bool      // shutting down: no request starts
-	retryAt  time.Time // earliest retry this node scheduled
+	inFlight int                        // requests started, outcome not yet written
+	busy     map[int64]int              // the same, per organization
+	waiting  map[int64][]*store.Claimed // claimed, waiting for a slot
+	retryAt  time.Time                  // earliest retry this node scheduled
 }
 
 // New returns a dispatcher with cfg's defaults filled in.
@@ -182,13 +180,14 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
 		d.retryAt = time.Time{}
 	}
-	room := 2*d.cfg.Workers - d.inFlight - d.nWaiting
+	room := 2*d.cfg.Workers - d.inFlight
 	held := make(map[int64]int, len(d.busy)+len(d.waiting))
 	for org, n := range d.busy {
 		held[org] = n
 	}
 	for org, w := range d.waiting {
 		held[org] += len(w)
+		room -= len(w)
 	}
 	d.mu.Unlock()
 	if room <= 0 {
@@ -206,7 +205,6 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 		c := &claimed[i]
 		d.waiting[c.OrganizationID] = append(d.waiting[c.OrganizationID], c)
 	}
-	d.nWaiting += len(claimed)
 	d.mu.Unlock()
 	d.startWaiting()
 	return len(claimed) == room, nil
@@ -222,9 +220,6 @@ func (d *Dispatcher) startWaiting() {
 	var stale []store.Lease
 	d.mu.Lock()
 	for org, w := range d.waiting {
-		if d.stopped {
-			break
-		}
 		i := 0
 		for ; i < len(w) && d.busy[org] < d.cfg.PerWebhook && d.inFlight < d.cfg.Workers; i++ {
 			if w[i].LeaseUntil.Before(latest) {
@@ -235,7 +230,6 @@ func (d *Dispatcher) startWaiting() {
 			d.busy[org]++
 			d.inFlight++
 		}
-		d.nWaiting -= i
 		if i == len(w) {
 			delete(d.waiting, org)
 		} else {
@@ -260,11 +254,11 @@ func (d *Dispatcher) startWaiting() {
 // writing the outcome.
 const leaseMargin = 5 * time.Second
 
-// stop starts no more requests and gives the waiting deliveries back, due
-// at once, for the next start or another node.
+// stop gives the waiting deliveries back, due at once, for the next start
+// or another node. Run calls it once its claim loop has ended, so nothing
+// waits afterwards and no request starts but those already in flight.
 func (d *Dispatcher) stop() {
 	d.mu.Lock()
-	d.stopped = true
 	var leases []store.Lease
 	for org, w := range d.waiting {
 		for _, c := range w {
@@ -272,7 +266,6 @@ func (d *Dispatcher) stop() {
 		}
 		delete(d.waiting, org)
 	}
-	d.nWaiting = 0
 	d.mu.Unlock()
 	d.giveBack(leases)
 }
@@ -316,7 +309,6 @@ func (d *Dispatcher) release(batch []outcome, disable map[int64]string) (claim b
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for org := range disable {
-		d.nWaiting -= len(d.waiting[org])
 		delete(d.waiting, org)
 	}
 	d.inFlight -= len(batch)

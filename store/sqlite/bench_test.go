@@ -101,7 +101,7 @@ func BenchmarkDrainOrdered(b *testing.B) {
 	fill := func(round int) {
 		events := benchEvents(500, round, now)
 		for i := range events {
-			events[i].OrderKey = fmt.Sprintf("m:%d-%d", round, i/benchKeyRun)
+			events[i].OrderKey = fmt.Sprintf("m:%d-%d", round, i/5)
 		}
 		if _, err := s.InsertEvents(ctx, events, now); err != nil {
 			b.Fatal(err)
@@ -150,5 +150,3 @@ func BenchmarkDrainOrdered(b *testing.B) {
 	b.ReportMetric(float64(claimTime.Nanoseconds())/float64(delivered), "claim-ns/delivery")
 	b.ReportMetric(float64(completeTime.Nanoseconds())/float64(delivered), "complete-ns/delivery")
 }
-
-var benchKeyRun = 5
