@@ -109,19 +109,19 @@ func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Deli
 
 func (s *Store) RetryDelivery(ctx context.Context, org int64, id string, now time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		var seq int64
 		var status string
-		var lease sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT status, lease_until FROM deliveries WHERE id = ? AND organization_id = ?`, id, org).Scan(&status, &lease)
+		err := tx.QueryRowContext(ctx, `SELECT seq, status FROM deliveries WHERE id = ? AND organization_id = ?`, id, org).Scan(&seq, &status)
 		if err == sql.ErrNoRows {
 			return otw.Errorf(otw.ENOTFOUND, "delivery %s not found", id)
 		}
 		if err != nil {
 			return err
 		}
-		if status == otw.DeliveryPending && lease.Valid && lease.Int64 > ms(now) {
+		if status == otw.DeliveryPending && s.leases.active(seq, ms(now)) {
 			return otw.Errorf(otw.ECONFLICT, "delivery %s is being attempted right now", id)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL WHERE id = ?`, ms(now), id)
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ? WHERE seq = ?`, ms(now), seq)
 		return err
 	})
 }
@@ -129,7 +129,7 @@ func (s *Store) RetryDelivery(ctx context.Context, org int64, id string, now tim
 func (s *Store) RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error) {
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, lease_until = NULL
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?
 			WHERE organization_id = ? AND status = 'failed' AND created_at >= ?`, ms(now), org, ms(since))
 		if err == nil {
 			n, err = res.RowsAffected()

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"math/rand/v2"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -11,13 +10,14 @@ import (
 )
 
 // orgsWithWork lists the organizations that have a due delivery and an
-// active webhook: one index probe per webhook.
+// active webhook: one index probe per webhook. ?2 is the JSON array of the
+// leased deliveries (see leaseTable).
 const orgsWithWork = `
 SELECT w.organization_id FROM webhooks w
 WHERE w.enabled AND w.state = 'active' AND EXISTS (
 	SELECT 1 FROM deliveries d
 	WHERE d.organization_id = w.organization_id AND d.status = 'pending' AND d.next_attempt_at <= ?1
-	  AND (d.lease_until IS NULL OR d.lease_until <= ?1))`
+	  AND d.seq NOT IN (SELECT value FROM json_each(?2)))`
 
 // claimQuery picks one organization's due deliveries. A delivery with an
 // order key is only eligible when no earlier delivery of the same key is
@@ -31,7 +31,7 @@ FROM deliveries d
 JOIN events e ON e.seq = d.event_seq
 JOIN webhooks w ON w.organization_id = d.organization_id
 WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?1
-  AND (d.lease_until IS NULL OR d.lease_until <= ?1)
+  AND d.seq NOT IN (SELECT value FROM json_each(?4))
   AND (d.order_key = '' OR NOT EXISTS (
         SELECT 1 FROM deliveries p
         WHERE p.organization_id = d.organization_id AND p.order_key = d.order_key
@@ -39,46 +39,36 @@ WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?
 ORDER BY d.next_attempt_at, d.seq
 LIMIT ?3`
 
+// ClaimDeliveries reads on the reader pool and leases in memory: the
+// writer is not involved (see leaseTable). Claims run one at a time, so
+// that two never read the same delivery as free.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
+	s.claiming.Lock()
+	defer s.claiming.Unlock()
+	held := s.leases.held(ms(p.Now))
+	orgs, err := queryInt64s(ctx, s.reads[orgsWithWork], ms(p.Now), held)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	// A random start shares the claim fairly when more organizations
+	// have work than the claim has room for.
+	rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
 	var claimed []store.Claimed
-	err := s.dispatchTx(ctx, func(tx *sql.Tx) error {
-		claimed = claimed[:0]
-		orgs, err := queryInt64s(ctx, s.stmt(ctx, tx, orgsWithWork), ms(p.Now))
-		if err != nil {
-			return err
+	for _, org := range orgs {
+		room := min(p.PerOrganization-p.Busy[org], p.Limit-len(claimed))
+		if room <= 0 {
+			continue
 		}
-		// A random start shares the claim fairly when more organizations
-		// have work than the claim has room for.
-		rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
-		q := s.stmt(ctx, tx, claimQuery)
-		for _, org := range orgs {
-			room := min(p.PerOrganization-p.Busy[org], p.Limit-len(claimed))
-			if room <= 0 {
-				continue
-			}
-			if claimed, err = claimFor(ctx, q, claimed, org, room, p); err != nil {
-				return err
-			}
+		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, org, room, held, p); err != nil {
+			return nil, interpret(err)
 		}
-		if len(claimed) == 0 {
-			return nil
-		}
-		seqs := make([]int64, len(claimed))
-		for i, c := range claimed {
-			seqs[i] = c.DeliverySeq
-		}
-		list, err := json.Marshal(seqs)
-		if err != nil {
-			return err
-		}
-		_, err = s.stmt(ctx, tx, leaseUpdate).ExecContext(ctx, ms(p.LeaseUntil), string(list))
-		return err
-	})
-	return claimed, err
+	}
+	s.leases.take(claimed)
+	return claimed, nil
 }
 
-func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, org int64, room int, p store.ClaimParams) ([]store.Claimed, error) {
-	rows, err := q.QueryContext(ctx, ms(p.Now), org, room)
+func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, org int64, room int, held string, p store.ClaimParams) ([]store.Claimed, error) {
+	rows, err := q.QueryContext(ctx, ms(p.Now), org, room, held)
 	if err != nil {
 		return claimed, err
 	}
@@ -118,7 +108,8 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 	if len(results) == 0 {
 		return nil
 	}
-	return s.dispatchTx(ctx, func(tx *sql.Tx) error {
+	owned := s.leases.beginWrite(results)
+	err := s.dispatchTx(ctx, func(tx *sql.Tx) error {
 		rest := results
 		for _, n := range chunks(len(results)) {
 			chunk := rest[:n]
@@ -135,7 +126,10 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		upd := s.stmt(ctx, tx, outcomeUpdate)
 		// Per webhook: the latest success, or the first failure.
 		succeeded, failed := make(map[int64]int64), make(map[int64]int64)
-		for _, r := range results {
+		for i, r := range results {
+			if !owned[i] {
+				continue // the lease was taken over: the attempt only
+			}
 			var next, done any
 			at := ms(r.Attempt.StartedAt) + r.Attempt.DurationMs
 			switch r.Status {
@@ -144,7 +138,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 			case otw.DeliverySucceeded:
 				done = at
 			}
-			res, err := upd.ExecContext(ctx, r.Status, r.Attempt.N, next, r.Attempt.StatusCode, r.Attempt.Error, done, r.DeliverySeq, ms(r.LeaseUntil))
+			res, err := upd.ExecContext(ctx, r.Status, r.Attempt.N, next, r.Attempt.StatusCode, r.Attempt.Error, done, r.DeliverySeq)
 			if err != nil {
 				return err
 			}
@@ -173,19 +167,12 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		}
 		return nil
 	})
+	s.leases.endWrite(results, owned, err == nil)
+	return err
 }
 
+// ReleaseDeliveries ends the leases; the deliveries were due already.
 func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) error {
-	if len(leases) == 0 {
-		return nil
-	}
-	return s.dispatchTx(ctx, func(tx *sql.Tx) error {
-		stmt := s.stmt(ctx, tx, releaseUpdate)
-		for _, l := range leases {
-			if _, err := stmt.ExecContext(ctx, l.DeliverySeq, ms(l.LeaseUntil)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	s.leases.release(leases)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,10 +30,13 @@ type Store struct {
 	// writes queues them in Go instead of spinning on SQLITE_BUSY, and a
 	// separate pool reads the WAL snapshot concurrently.
 	w, r *sql.DB
-	// stmts are the write path's statements, prepared at Open.
-	stmts map[string]*sql.Stmt
-	lock  *os.File
-	path  string
+	// stmts are the write path's statements and reads the claim's,
+	// prepared at Open.
+	stmts, reads map[string]*sql.Stmt
+	leases       *leaseTable
+	claiming     sync.Mutex
+	lock         *os.File
+	path         string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -53,15 +57,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("sqlite: %s is in use by another process", path)
 	}
-	s := &Store{lock: lock, path: path}
+	s := &Store{lock: lock, path: path, leases: newLeaseTable()}
 	if s.w, err = openDB(path, true); err == nil {
 		s.r, err = openDB(path, false)
 	}
 	if err == nil {
 		err = s.migrate(ctx)
-	}
-	if err == nil {
-		err = s.releaseAllLeases(ctx)
 	}
 	if err == nil {
 		err = s.prepareHot(ctx)
@@ -134,13 +135,6 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// releaseAllLeases makes deliveries that were in flight when the last
-// process died due again. The file lock proves no other process holds them.
-func (s *Store) releaseAllLeases(ctx context.Context) error {
-	_, err := s.w.ExecContext(ctx, `UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL AND status = 'pending'`)
-	return err
 }
 
 // Ping checks that the database answers.

@@ -46,21 +46,24 @@ const (
 	idempotencyQuery = `
 		SELECT e.id, e.body, d.id FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
 		WHERE e.idempotency_key = ? AND e.created_at > ? ORDER BY e.seq LIMIT 1`
-	routeQuery    = `SELECT enabled, subscribed_events, state, disabled_reason FROM webhooks WHERE organization_id = ?`
-	leaseUpdate   = `UPDATE deliveries SET lease_until = ?1 WHERE seq IN (SELECT value FROM json_each(?2))`
+	routeQuery = `SELECT enabled, subscribed_events, state, disabled_reason FROM webhooks WHERE organization_id = ?`
+	// Pending: a webhook disabled while the attempt ran has recorded the
+	// delivery failed, and that stands.
 	outcomeUpdate = `
-		UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?, lease_until = NULL,
+		UPDATE deliveries SET status = ?, attempt_count = ?, next_attempt_at = ?,
 			last_status_code = ?, last_error = ?, succeeded_at = ?
-		WHERE seq = ? AND lease_until = ?`
+		WHERE seq = ? AND status = 'pending'`
 	successUpdate = `UPDATE webhooks SET last_success_at = max(coalesce(last_success_at, 0), ?), failing_since = NULL WHERE organization_id = ?`
 	failureUpdate = `UPDATE webhooks SET failing_since = coalesce(failing_since, ?) WHERE organization_id = ?`
-	releaseUpdate = `UPDATE deliveries SET lease_until = NULL WHERE seq = ? AND lease_until = ? AND status = 'pending'`
 )
 
-// hotQueries are the statements prepared at Open.
+// readQueries are the claim's statements, prepared at Open on the reader
+// pool.
+var readQueries = []string{orgsWithWork, claimQuery}
+
+// hotQueries are the write path's statements prepared at Open.
 func hotQueries() []string {
-	qs := []string{idempotencyQuery, routeQuery, orgsWithWork, claimQuery, leaseUpdate,
-		outcomeUpdate, successUpdate, failureUpdate, releaseUpdate}
+	qs := []string{idempotencyQuery, routeQuery, outcomeUpdate, successUpdate, failureUpdate}
 	for _, n := range rowSizes {
 		qs = append(qs, insertEventsSQL(n), insertDeliveriesSQL(n), insertAttemptsSQL(n))
 	}
@@ -75,6 +78,14 @@ func (s *Store) prepareHot(ctx context.Context) error {
 			return fmt.Errorf("sqlite: preparing %q: %w", q, err)
 		}
 		s.stmts[q] = st
+	}
+	s.reads = make(map[string]*sql.Stmt)
+	for _, q := range readQueries {
+		st, err := s.r.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("sqlite: preparing %q: %w", q, err)
+		}
+		s.reads[q] = st
 	}
 	return nil
 }

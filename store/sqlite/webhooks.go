@@ -95,7 +95,7 @@ func (s *Store) RotateSecret(ctx context.Context, org int64, secret []byte, prev
 }
 
 func (s *Store) DisableWebhook(ctx context.Context, org int64, reason string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE webhooks SET state = 'disabled', disabled_reason = ?, updated_at = ? WHERE organization_id = ?`, reason, ms(now), org)
 		if err != nil {
 			return err
@@ -103,8 +103,12 @@ func (s *Store) DisableWebhook(ctx context.Context, org int64, reason string, no
 		if n, _ := res.RowsAffected(); n == 0 {
 			return otw.Errorf(otw.ENOTFOUND, "organization %d has no webhook", org)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL, lease_until = NULL
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET status = 'failed', last_error = ?, next_attempt_at = NULL
 			WHERE organization_id = ? AND status = 'pending'`, reason, org)
 		return err
 	})
+	if err == nil {
+		s.leases.dropOrganization(org)
+	}
+	return err
 }

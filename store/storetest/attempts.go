@@ -140,6 +140,34 @@ var completeTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("FailingSince = %v after saving a disabled webhook enabled, want nil", c.FailingSince)
 		}
 	},
+	"DisabledWhileSendingStaysFailed": func(t *testing.T, s store.Store) {
+		// The webhook is disabled while a request is out; its answer comes
+		// back afterwards and is recorded, but the delivery keeps the
+		// reason it was failed for.
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		c := claimOne(t, s, t0, id)
+		if err := s.DisableWebhook(t.Context(), org1, "the endpoint answered 410 Gone", t0); err != nil {
+			t.Fatal(err)
+		}
+		complete(t, s, result(c, otw.DeliveryPending, 500, t0))
+		d := getDelivery(t, s, org1, id)
+		if d.Status != otw.DeliveryFailed || d.LastError != "the endpoint answered 410 Gone" || len(d.Attempts) != 1 {
+			t.Fatalf("status %q, last error %q, %d attempts; want failed by the disable with the attempt recorded", d.Status, d.LastError, len(d.Attempts))
+		}
+	},
+	"StaleReleaseLeavesTheNewLease": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		stale := claimOne(t, s, t0, id)
+		fresh := claimOne(t, s, stale.LeaseUntil.Add(time.Second), id)
+		if err := s.ReleaseDeliveries(t.Context(), []store.Lease{stale.Lease}); err != nil {
+			t.Fatal(err)
+		}
+		if c := claim(t, s, claimParams(fresh.LeaseUntil.Add(-time.Millisecond))); len(c) != 0 {
+			t.Fatalf("claimed %v: giving back an old lease freed the current one", claimedIDs(c))
+		}
+	},
 	"ReleaseMakesClaimableAtOnce": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		id := deliver(t, s, org1, "", t0)
