@@ -83,6 +83,33 @@ var claimTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("claimed %v with every organization at its limit", claimedIDs(c))
 		}
 	},
+	"LimitFilledAcrossOrganizations": func(t *testing.T, s store.Store) {
+		// Whatever the order organizations are visited in, one with less
+		// work than its room leaves the rest of the limit to the others.
+		newSubscribedOrg(t, s, org1)
+		newSubscribedOrg(t, s, org2)
+		newSubscribedOrg(t, s, org3)
+		deliver(t, s, org1, "", t0)
+		for range 5 {
+			deliver(t, s, org2, "", t0)
+			deliver(t, s, org3, "", t0)
+		}
+		for round := range 10 {
+			p := claimParams(t0)
+			p.Limit, p.PerOrganization = 8, 5
+			c := claim(t, s, p)
+			if len(c) != 8 {
+				t.Fatalf("round %d: claimed %d of 11 due with limit 8 and room 5 each, want 8", round, len(c))
+			}
+			leases := make([]store.Lease, len(c))
+			for i := range c {
+				leases[i] = c[i].Lease
+			}
+			if err := s.ReleaseDeliveries(t.Context(), leases); err != nil {
+				t.Fatal(err)
+			}
+		}
+	},
 	"NotYetDue": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		id := deliver(t, s, org1, "", t0)

@@ -58,6 +58,7 @@ var t0 = time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
 const (
 	org1 int64 = 1001
 	org2 int64 = 1002
+	org3 int64 = 1003
 )
 
 // secretA and secretB stand for sealed secrets: the store keeps them as
