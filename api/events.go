@@ -50,7 +50,9 @@ func (s *Server) insert(ctx context.Context, events []otw.Event) ([]store.Insert
 	for _, in := range ins {
 		if !in.Existing {
 			fresh++
-			due = due || in.DeliveryID != ""
+			// A taken delivery is being sent already; the rest waits
+			// for a claim.
+			due = due || (in.DeliveryID != "" && !in.Taken)
 		}
 	}
 	s.metrics.EventsAccepted(fresh)

@@ -67,7 +67,8 @@ func New(cfg Config) *Server {
 	}
 	if s.insertEvents == nil {
 		s.insertEvents = func(ctx context.Context, events []otw.Event) ([]store.Inserted, error) {
-			return s.store.InsertEvents(ctx, events, s.now().UTC())
+			inserted, _, err := s.store.InsertEvents(ctx, events, s.now().UTC(), store.Take{})
+			return inserted, err
 		}
 	}
 	if s.notify == nil {

@@ -67,6 +67,8 @@ type Dispatcher struct {
 	inFlight int                        // requests started, outcome not yet written
 	busy     map[int64]int              // the same, per organization
 	waiting  map[int64][]*store.Claimed // claimed, waiting for a slot
+	reserved map[int64]int              // free slots promised to an insert (Reserve)
+	running  bool                       // between Run's start and its stop
 	retryAt  time.Time                  // earliest retry this node scheduled
 }
 
@@ -107,6 +109,7 @@ func New(cfg Config) *Dispatcher {
 		userAgent: "onetalk-webhooks/" + otw.Version,
 		busy:      make(map[int64]int),
 		waiting:   make(map[int64][]*store.Claimed),
+		reserved:  make(map[int64]int),
 	}
 }
 
@@ -130,7 +133,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	// and only the end of the grace period aborts requests.
 	reqCtx, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
-	d.reqCtx = reqCtx
+	d.mu.Lock()
+	d.reqCtx, d.running = reqCtx, true
+	d.mu.Unlock()
 	completed := make(chan struct{})
 	go func() { d.complete(); close(completed) }()
 
@@ -189,6 +194,10 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 		held[org] += len(w)
 		room -= len(w)
 	}
+	for org, n := range d.reserved {
+		held[org] += n
+		room -= n
+	}
 	d.mu.Unlock()
 	if room <= 0 {
 		return false, nil // the completer's write wakes us
@@ -219,6 +228,7 @@ func (d *Dispatcher) startWaiting() {
 	var start []*store.Claimed
 	var stale []store.Lease
 	d.mu.Lock()
+	reqCtx := d.reqCtx
 	for org, w := range d.waiting {
 		i := 0
 		for ; i < len(w) && d.busy[org] < d.cfg.PerWebhook && d.inFlight < d.cfg.Workers; i++ {
@@ -244,10 +254,81 @@ func (d *Dispatcher) startWaiting() {
 			// The completer frees the slot once the outcome is written:
 			// until then the lease is this node's, and counting it keeps
 			// what a crash can send twice within the limits.
-			d.results <- d.attempt(d.reqCtx, c)
+			d.results <- d.attempt(reqCtx, c)
 		}()
 	}
 	d.giveBack(stale)
+}
+
+// Reserve promises the free slots of the organizations' webhooks to an
+// insert about to store events of theirs, as a store.Take: the insert
+// leases fresh deliveries into them and hands them over with Accept, so a
+// new event is sent without waiting for a claim. Only slots free right now
+// are promised, so what is handed over starts at once. Nothing is promised
+// outside Run.
+func (d *Dispatcher) Reserve(orgs []int64) store.Take {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running {
+		return store.Take{}
+	}
+	free := d.cfg.Workers - d.inFlight
+	for _, w := range d.waiting {
+		free -= len(w)
+	}
+	for _, n := range d.reserved {
+		free -= n
+	}
+	take := store.Take{LeaseUntil: d.cfg.Now().Add(d.Lease())}
+	for _, org := range orgs {
+		if _, ok := take.Room[org]; ok {
+			continue
+		}
+		n := min(d.cfg.PerWebhook-d.busy[org]-len(d.waiting[org])-d.reserved[org], free)
+		if n <= 0 {
+			continue
+		}
+		if take.Room == nil {
+			take.Room = make(map[int64]int)
+		}
+		take.Room[org] = n
+		d.reserved[org] += n
+		free -= n
+	}
+	return take
+}
+
+// Accept starts the deliveries an insert took into the slots Reserve
+// promised, and frees the slots it did not use. It must follow every
+// Reserve, with nothing when the insert failed.
+func (d *Dispatcher) Accept(take store.Take, taken []store.Claimed) {
+	d.mu.Lock()
+	for org, n := range take.Room {
+		if d.reserved[org] -= n; d.reserved[org] <= 0 {
+			delete(d.reserved, org)
+		}
+	}
+	running := d.running
+	if running {
+		for i := range taken {
+			c := &taken[i]
+			d.waiting[c.OrganizationID] = append(d.waiting[c.OrganizationID], c)
+		}
+	}
+	d.mu.Unlock()
+	if !running {
+		d.giveBack(leasesOf(taken)) // stopped meanwhile: for the next start
+		return
+	}
+	d.startWaiting()
+}
+
+func leasesOf(claimed []store.Claimed) []store.Lease {
+	leases := make([]store.Lease, len(claimed))
+	for i := range claimed {
+		leases[i] = claimed[i].Lease
+	}
+	return leases
 }
 
 // leaseMargin is what a lease must still have after a whole request, for
@@ -259,6 +340,7 @@ const leaseMargin = 5 * time.Second
 // waits afterwards and no request starts but those already in flight.
 func (d *Dispatcher) stop() {
 	d.mu.Lock()
+	d.running = false
 	var leases []store.Lease
 	for org, w := range d.waiting {
 		for _, c := range w {

@@ -12,6 +12,7 @@ import (
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/store"
 	"github.com/onetalk/onetalk-webhooks/store/sqlite"
 )
 
@@ -61,7 +62,7 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 		events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "integration_message_status",
 			OrderKey: key, Body: []byte(`{"type":"integration_message_status"}`), CreatedAt: now})
 	}
-	if _, err := s.InsertEvents(ctx, events, now); err != nil {
+	if _, _, err := s.InsertEvents(ctx, events, now, store.Take{}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -22,6 +22,7 @@ const MaxGroup = 2000
 type Committer struct {
 	store    store.Store
 	now      func() time.Time
+	handoff  Handoff
 	requests chan *request
 	done     chan struct{}
 	// mu guards closed: a publish that arrives after Close (a request that
@@ -42,12 +43,20 @@ type reply struct {
 	err      error
 }
 
+// Handoff is the local dispatcher, which takes fresh deliveries straight
+// from the insert that stores them (see store.Take).
+type Handoff interface {
+	Reserve(orgs []int64) store.Take
+	Accept(take store.Take, taken []store.Claimed)
+}
+
 // New starts a Committer in front of st; now is the clock (nil: time.Now).
-func New(st store.Store, now func() time.Time) *Committer {
+// handoff, when not nil, is given the fresh deliveries it has room for.
+func New(st store.Store, now func() time.Time, handoff Handoff) *Committer {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Committer{store: st, now: now, requests: make(chan *request, 256), done: make(chan struct{})}
+	c := &Committer{store: st, now: now, handoff: handoff, requests: make(chan *request, 256), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -160,7 +169,7 @@ func (c *Committer) commit(group []*request, n int) {
 	for _, r := range group {
 		events = append(events, r.events...)
 	}
-	inserted, err := c.store.InsertEvents(context.Background(), events, c.now().UTC())
+	inserted, err := c.insert(events)
 	if err != nil {
 		for _, r := range group {
 			c.single(r)
@@ -174,8 +183,28 @@ func (c *Committer) commit(group []*request, n int) {
 }
 
 func (c *Committer) single(r *request) {
-	inserted, err := c.store.InsertEvents(context.Background(), r.events, c.now().UTC())
+	inserted, err := c.insert(r.events)
 	r.reply <- reply{inserted, err}
+}
+
+// insert stores events, handing the deliveries it takes to the dispatcher.
+func (c *Committer) insert(events []otw.Event) ([]store.Inserted, error) {
+	if c.handoff == nil {
+		inserted, _, err := c.store.InsertEvents(context.Background(), events, c.now().UTC(), store.Take{})
+		return inserted, err
+	}
+	var orgs []int64
+	seen := make(map[int64]bool)
+	for i := range events {
+		if org := events[i].OrganizationID; !seen[org] {
+			seen[org] = true
+			orgs = append(orgs, org)
+		}
+	}
+	take := c.handoff.Reserve(orgs)
+	inserted, taken, err := c.store.InsertEvents(context.Background(), events, c.now().UTC(), take)
+	c.handoff.Accept(take, taken)
+	return inserted, err
 }
 
 // live answers requests whose callers have gone and returns the rest:

@@ -48,7 +48,10 @@ type Store interface {
 	// IdempotencyKey was used in the last IdempotencyWindow returns the
 	// first event (Existing) when the body is the same, and EINVALID
 	// naming the header when it is not.
-	InsertEvents(ctx context.Context, events []otw.Event, now time.Time) ([]Inserted, error)
+	//
+	// take leases, in the same transaction, fresh deliveries for the
+	// caller to send at once (see Take); they are returned claimed.
+	InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take Take) ([]Inserted, []Claimed, error)
 
 	// ClaimDeliveries leases up to Limit due deliveries: pending, due, not
 	// leased (or the lease expired), and first in line of their order key.
@@ -95,6 +98,51 @@ type Inserted struct {
 	EventID    string
 	DeliveryID string // "" when no delivery was created
 	Existing   bool   // an earlier event with the same idempotency key
+	Taken      bool   // the delivery was leased to the caller (Take)
+}
+
+// Take hands fresh deliveries to the dispatcher of the node that stores
+// them, so that a new event is sent without waiting for a claim: the
+// latency of a claim is a round trip and a query on a database server, and
+// at a steady rate every event would pay it. A delivery is taken when it is
+// pending, first in line of its order key (no earlier delivery of the key
+// is pending, in the database or the same call) and its organization has
+// Room left; it is leased until LeaseUntil as a claim would lease it. The
+// zero Take takes nothing.
+type Take struct {
+	LeaseUntil time.Time
+	Room       map[int64]int
+}
+
+// Candidates reports, in input order, which events' deliveries a driver
+// may take: pending (routed says so) and the first of their order key in
+// the call. The driver then keeps those no earlier pending delivery of the
+// key waits before, in order, up to each organization's Room.
+func (t Take) Candidates(events []otw.Event, pending func(i int) bool) []bool {
+	if len(t.Room) == 0 {
+		return nil
+	}
+	type orderKey struct {
+		org int64
+		key string
+	}
+	candidate := make([]bool, len(events))
+	seen := make(map[orderKey]bool)
+	for i := range events {
+		e := &events[i]
+		if !pending(i) || t.Room[e.OrganizationID] <= 0 {
+			continue
+		}
+		if e.OrderKey != "" {
+			k := orderKey{e.OrganizationID, e.OrderKey}
+			if seen[k] {
+				continue // an earlier one of the key comes first
+			}
+			seen[k] = true
+		}
+		candidate[i] = true
+	}
+	return candidate
 }
 
 // ClaimParams selects deliveries to lease.

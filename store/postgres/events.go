@@ -16,44 +16,80 @@ import (
 // arrive as arrays, one element per event, the delivery's columns NULL for
 // an event without one. Delivery seqs are handed out in event order (the
 // ORDER BY), because the order rule compares seqs.
+//
+// A candidate to take ($13, see store.Take) is leased until $14 when no
+// delivery of its order key is pending yet (the statement's snapshot holds
+// none of the batch's own rows), in order, up to its organization's room
+// (the arrays $15 and $16); the taken ones come back.
 const insertEventsQuery = `
 WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::bigint[],
-	                     $8::text[], $9::text[], $10::bigint[], $11::text[]) WITH ORDINALITY
+	                     $8::text[], $9::text[], $10::bigint[], $11::text[], $13::bool[]) WITH ORDINALITY
 		AS i(id, organization_id, type, order_key, body, idempotency_key, created_at,
-		     delivery_id, status, next_attempt_at, last_error, n)
+		     delivery_id, status, next_attempt_at, last_error, take, n)
 ), ev AS (
 	INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at)
 	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at FROM input ORDER BY n
 	RETURNING seq, id
+), first_in_line AS (
+	SELECT i.n, row_number() OVER (PARTITION BY i.organization_id ORDER BY i.n) AS k, i.organization_id
+	FROM input i
+	WHERE i.take AND (i.order_key = '' OR NOT EXISTS (
+		SELECT 1 FROM deliveries p
+		WHERE p.organization_id = i.organization_id AND p.order_key = i.order_key AND p.status = 'pending'))
+), taken AS (
+	SELECT f.n FROM first_in_line f
+	JOIN unnest($15::bigint[], $16::int[]) AS r(org, room) ON r.org = f.organization_id
+	WHERE f.k <= r.room
+), dl AS (
+	INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at, lease_until)
+	SELECT i.delivery_id, ev.seq, i.organization_id, i.type, i.order_key, i.status, i.next_attempt_at, i.last_error, $12,
+	       CASE WHEN t.n IS NOT NULL THEN $14::bigint END
+	FROM input i JOIN ev ON ev.id = i.id LEFT JOIN taken t ON t.n = i.n
+	WHERE i.delivery_id IS NOT NULL
+	ORDER BY ev.seq
+	RETURNING id, seq, lease_until
 )
-INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at)
-SELECT i.delivery_id, ev.seq, i.organization_id, i.type, i.order_key, i.status, i.next_attempt_at, i.last_error, $12
-FROM input i JOIN ev ON ev.id = i.id
-WHERE i.delivery_id IS NOT NULL
-ORDER BY ev.seq`
+SELECT id, seq FROM dl WHERE lease_until IS NOT NULL`
 
-// route is what InsertEvents needs to know of an organization's webhook.
+// route is what InsertEvents needs to know of an organization's webhook,
+// and what a taken delivery needs to be sent.
 type route struct {
 	enabled        bool
 	disabledReason string // non-empty when the service disabled it
 	events         []string
+	url            string
+	secret         []byte
+	previousSecret []byte // nil outside a rotation
+	failingSince   *time.Time
 }
 
 func (r route) wants(eventType string) bool {
 	return r.enabled && slices.Contains(r.events, eventType)
 }
 
-func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time) ([]store.Inserted, error) {
+func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
+	var taken []store.Claimed
 	err := s.tx(ctx, func(tx pgx.Tx) error {
+		taken = taken[:0]
 		fresh, err := resolveIdempotency(ctx, tx, events, out, now)
 		if err != nil || len(fresh) == 0 {
 			return err
 		}
-		routes, err := loadRoutes(ctx, tx, events, fresh)
+		routes, err := loadRoutes(ctx, tx, events, fresh, now)
 		if err != nil {
 			return err
+		}
+		pending := make([]bool, len(events))
+		for _, i := range fresh {
+			r := routes[events[i].OrganizationID]
+			pending[i] = r.wants(events[i].Type) && r.disabledReason == ""
+		}
+		want := take.Candidates(events, func(i int) bool { return pending[i] })
+		roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
+		for org, n := range take.Room {
+			roomOrgs, rooms = append(roomOrgs, org), append(rooms, int32(n))
 		}
 		n := len(fresh)
 		var (
@@ -64,7 +100,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			dlvIDs, statuses      = make([]*string, n), make([]*string, n)
 			nexts                 = make([]*int64, n)
 			lastErrors            = make([]*string, n)
-			due                   bool
+			takes                 = make([]bool, n)
+			due                   int
+			byDelivery            = make(map[string]int) // event index by delivery ID
 		)
 		nowMs := ms(now)
 		for j, i := range fresh {
@@ -84,24 +122,44 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 				// sends it once the webhook is active again.
 				status, lastError = otw.DeliveryFailed, r.disabledReason
 			} else {
-				nexts[j], due = &nowMs, true
+				nexts[j] = &nowMs
+				due++
 			}
 			out[i].DeliveryID = id
 			dlvIDs[j], statuses[j], lastErrors[j] = &id, &status, &lastError
+			takes[j] = want != nil && want[i]
+			byDelivery[id] = i
 		}
-		if _, err := tx.Exec(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
-			dlvIDs, statuses, nexts, lastErrors, nowMs); err != nil {
+		rows, err := tx.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
+			dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)
+		if err != nil {
 			return err
 		}
-		if due {
-			return notify(ctx, tx)
+		var id string
+		var seq int64
+		if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+			i := byDelivery[id]
+			e, r := &events[i], routes[events[i].OrganizationID]
+			out[i].Taken = true
+			taken = append(taken, store.Claimed{
+				Lease:      store.Lease{DeliverySeq: seq, LeaseUntil: fromMs(ms(take.LeaseUntil))},
+				DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
+				OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
+				Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince,
+			})
+			return nil
+		}); err != nil {
+			return err
+		}
+		if due > len(taken) {
+			return notify(ctx, tx) // the rest is for any node's claim
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, taken, nil
 }
 
 // resolveIdempotency fills out[i] for events whose key was used within the
@@ -174,7 +232,7 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 
 // loadRoutes reads the webhooks of every organization in the batch in one
 // query.
-func loadRoutes(ctx context.Context, tx pgx.Tx, events []otw.Event, fresh []int) (map[int64]route, error) {
+func loadRoutes(ctx context.Context, tx pgx.Tx, events []otw.Event, fresh []int, now time.Time) (map[int64]route, error) {
 	seen := make(map[int64]bool)
 	var orgs []int64
 	for _, i := range fresh {
@@ -183,8 +241,9 @@ func loadRoutes(ctx context.Context, tx pgx.Tx, events []otw.Event, fresh []int)
 			orgs = append(orgs, org)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason
-		FROM webhooks WHERE organization_id = ANY($1)`, orgs)
+	rows, err := tx.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason, url, secret,
+			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since
+		FROM webhooks WHERE organization_id = ANY($1)`, orgs, ms(now))
 	if err != nil {
 		return nil, err
 	}
@@ -194,9 +253,11 @@ func loadRoutes(ctx context.Context, tx pgx.Tx, events []otw.Event, fresh []int)
 		var org int64
 		var r route
 		var state string
-		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason); err != nil {
+		var failing *int64
+		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing); err != nil {
 			return nil, err
 		}
+		r.failingSince = nullMs(failing)
 		if state != otw.WebhookDisabled {
 			r.disabledReason = ""
 		}

@@ -109,7 +109,7 @@ func newEvent(org int64, typ, orderKey string) otw.Event {
 
 func insert(t testing.TB, s store.Store, events ...otw.Event) []store.Inserted {
 	t.Helper()
-	out, err := s.InsertEvents(context.Background(), events, t0)
+	out, _, err := s.InsertEvents(context.Background(), events, t0, store.Take{})
 	if err != nil {
 		t.Fatalf("InsertEvents: %v", err)
 	}
@@ -294,7 +294,7 @@ func TestIdempotencyAcrossNodes(t *testing.T) {
 		wg.Go(func() {
 			ev := e
 			ev.ID = otw.NewID("evt_", t0) // each publish mints its own ID
-			out, err := nodes[i%2].InsertEvents(context.Background(), []otw.Event{ev}, t0)
+			out, _, err := nodes[i%2].InsertEvents(context.Background(), []otw.Event{ev}, t0, store.Take{})
 			if err != nil {
 				t.Errorf("publish %d: %v", i, err)
 				return

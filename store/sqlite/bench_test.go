@@ -51,7 +51,7 @@ func BenchmarkInsertEvents500(b *testing.B) {
 	for b.Loop() {
 		round++
 		now := time.Now()
-		if _, err := s.InsertEvents(context.Background(), benchEvents(500, round, now), now); err != nil {
+		if _, _, err := s.InsertEvents(context.Background(), benchEvents(500, round, now), now, store.Take{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -68,7 +68,7 @@ func BenchmarkClaimAndComplete64(b *testing.B) {
 		b.StopTimer()
 		round++
 		now := time.Now()
-		if _, err := s.InsertEvents(ctx, benchEvents(64, round, now), now); err != nil {
+		if _, _, err := s.InsertEvents(ctx, benchEvents(64, round, now), now, store.Take{}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -103,7 +103,7 @@ func BenchmarkDrainOrdered(b *testing.B) {
 		for i := range events {
 			events[i].OrderKey = fmt.Sprintf("m:%d-%d", round, i/5)
 		}
-		if _, err := s.InsertEvents(ctx, events, now); err != nil {
+		if _, _, err := s.InsertEvents(ctx, events, now, store.Take{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,11 +11,16 @@ import (
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
-// route is what InsertEvents needs to know of an organization's webhook.
+// route is what InsertEvents needs to know of an organization's webhook,
+// and what a taken delivery needs to be sent.
 type route struct {
 	exists, enabled bool
 	disabledReason  string // non-empty when the service disabled it
 	events          []string
+	url             string
+	secret          []byte
+	previousSecret  []byte // nil outside a rotation
+	failingSince    *time.Time
 }
 
 func (r route) wants(eventType string) bool {
@@ -30,18 +35,29 @@ func (r route) wants(eventType string) bool {
 	return false
 }
 
-func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time) ([]store.Inserted, error) {
+func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
+	var taken []store.Claimed
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		taken = taken[:0]
 		fresh, err := s.resolveIdempotency(ctx, tx, events, out, now)
 		if err != nil {
 			return err
 		}
-		routes, err := s.loadRoutes(ctx, tx, events, fresh)
+		routes, err := s.loadRoutes(ctx, tx, events, fresh, now)
 		if err != nil {
 			return err
 		}
 		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
+		if err != nil {
+			return err
+		}
+		pending := make([]bool, len(events))
+		for _, i := range fresh {
+			r := routes[events[i].OrganizationID]
+			pending[i] = r.wants(events[i].Type) && r.disabledReason == ""
+		}
+		want, err := s.firstInLine(ctx, tx, events, take, take.Candidates(events, func(i int) bool { return pending[i] }))
 		if err != nil {
 			return err
 		}
@@ -53,21 +69,68 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			if !r.wants(e.Type) {
 				continue
 			}
-			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[i], event: e, status: otw.DeliveryPending}
+			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: otw.DeliveryPending}
 			if r.disabledReason != "" {
 				// Recorded, not dropped: the log shows it and recover
 				// sends it once the webhook is active again.
 				d.status, d.lastError = otw.DeliveryFailed, r.disabledReason
 			}
 			out[i].DeliveryID = d.id
+			if want != nil && want[i] {
+				out[i].Taken = true
+				taken = append(taken, store.Claimed{
+					Lease:      store.Lease{LeaseUntil: fromMs(ms(take.LeaseUntil))},
+					DeliveryID: d.id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
+					OrderKey: e.OrderKey, CreatedAt: fromMs(ms(now)), Body: e.Body, URL: r.url,
+					Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince,
+				})
+			}
 			dels = append(dels, d)
 		}
-		return s.insertDeliveryRows(ctx, tx, dels, now)
+		delSeqs, err := s.insertDeliveryRows(ctx, tx, dels, now)
+		if err != nil {
+			return err
+		}
+		for i := range taken {
+			taken[i].DeliverySeq = delSeqs[taken[i].DeliveryID]
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	// Leased once committed: until then no claim can read them anyway.
+	s.leases.take(taken)
+	return out, taken, nil
+}
+
+// firstInLine keeps of the candidates those no earlier pending delivery of
+// their order key waits before, up to each organization's room.
+func (s *Store) firstInLine(ctx context.Context, tx *sql.Tx, events []otw.Event, take store.Take, candidate []bool) ([]bool, error) {
+	probe := s.stmt(ctx, tx, pendingKeyQuery)
+	used := make(map[int64]int)
+	for i, c := range candidate {
+		e := &events[i]
+		if !c {
+			continue
+		}
+		candidate[i] = false
+		if used[e.OrganizationID] >= take.Room[e.OrganizationID] {
+			continue
+		}
+		if e.OrderKey != "" {
+			var waiting bool
+			if err := probe.QueryRowContext(ctx, e.OrganizationID, e.OrderKey).Scan(&waiting); err != nil {
+				return nil, err
+			}
+			if waiting {
+				continue
+			}
+		}
+		candidate[i] = true
+		used[e.OrganizationID]++
+	}
+	return candidate, nil
 }
 
 // resolveIdempotency fills out[i] for events whose key was used within the
@@ -100,7 +163,7 @@ func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw
 	return fresh, nil
 }
 
-func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[int64]route, error) {
+func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int, now time.Time) (map[int64]route, error) {
 	routes := make(map[int64]route)
 	stmt := s.stmt(ctx, tx, routeQuery)
 	for _, i := range fresh {
@@ -110,13 +173,15 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 		}
 		var r route
 		var subscribed, state, reason string
-		err := stmt.QueryRowContext(ctx, org).Scan(&r.enabled, &subscribed, &state, &reason)
+		var failing sql.NullInt64
+		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&r.enabled, &subscribed, &state, &reason,
+			&r.url, &r.secret, &r.previousSecret, &failing)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
 			return nil, err
 		default:
-			r.exists, r.events = true, strings.Split(subscribed, ",")
+			r.exists, r.events, r.failingSince = true, strings.Split(subscribed, ","), nullMs(failing)
 			if state == otw.WebhookDisabled {
 				r.disabledReason = reason
 			}
@@ -127,14 +192,12 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 }
 
 // insertEventRows inserts events[fresh] in multi-row statements and returns
-// each one's seq by input index.
-func (s *Store) insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[int]int64, error) {
-	seqs := make(map[int]int64, len(fresh))
-	byID := make(map[string]int, rowSizes[0])
+// each one's seq by event ID.
+func (s *Store) insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int) (map[string]int64, error) {
+	seqs := make(map[string]int64, len(fresh))
 	for _, n := range chunks(len(fresh)) {
 		chunk := fresh[:n]
 		fresh = fresh[n:]
-		clear(byID)
 		args := make([]any, 0, n*7)
 		for _, i := range chunk {
 			e := &events[i]
@@ -143,26 +206,30 @@ func (s *Store) insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Ev
 				key = e.IdempotencyKey
 			}
 			args = append(args, e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, key, ms(e.CreatedAt))
-			byID[e.ID] = i
 		}
 		rows, err := s.stmt(ctx, tx, insertEventsSQL(n)).QueryContext(ctx, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			var seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			seqs[byID[id]] = seq
-		}
-		if err := rows.Close(); err != nil {
+		if err := scanSeqs(rows, err, seqs); err != nil {
 			return nil, err
 		}
 	}
 	return seqs, nil
+}
+
+// scanSeqs reads the (id, seq) rows of an INSERT … RETURNING into seqs.
+func scanSeqs(rows *sql.Rows, err error, seqs map[string]int64) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return err
+		}
+		seqs[id] = seq
+	}
+	return rows.Err()
 }
 
 type pendingDelivery struct {
@@ -173,7 +240,9 @@ type pendingDelivery struct {
 	lastError string
 }
 
-func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery, now time.Time) error {
+// insertDeliveryRows inserts dels and returns each one's seq by ID.
+func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery, now time.Time) (map[string]int64, error) {
+	seqs := make(map[string]int64, len(dels))
 	for _, n := range chunks(len(dels)) {
 		chunk := dels[:n]
 		dels = dels[n:]
@@ -185,11 +254,12 @@ func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendi
 			}
 			args = append(args, d.id, d.eventSeq, d.event.OrganizationID, d.event.Type, d.event.OrderKey, d.status, next, d.lastError, ms(now))
 		}
-		if _, err := s.stmt(ctx, tx, insertDeliveriesSQL(n)).ExecContext(ctx, args...); err != nil {
-			return err
+		rows, err := s.stmt(ctx, tx, insertDeliveriesSQL(n)).QueryContext(ctx, args...)
+		if err := scanSeqs(rows, err, seqs); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return seqs, nil
 }
 
 // valuesList returns "(?, ?), (?, ?)" for rows × cols.

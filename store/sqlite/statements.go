@@ -34,7 +34,7 @@ func insertEventsSQL(rows int) string {
 
 func insertDeliveriesSQL(rows int) string {
 	return `INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at) VALUES ` +
-		valuesList(rows, 9)
+		valuesList(rows, 9) + ` RETURNING id, seq`
 }
 
 func insertAttemptsSQL(rows int) string {
@@ -46,7 +46,12 @@ const (
 	idempotencyQuery = `
 		SELECT e.id, e.body, d.id FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
 		WHERE e.idempotency_key = ? AND e.created_at > ? ORDER BY e.seq LIMIT 1`
-	routeQuery = `SELECT enabled, subscribed_events, state, disabled_reason FROM webhooks WHERE organization_id = ?`
+	routeQuery = `
+		SELECT enabled, subscribed_events, state, disabled_reason, url, secret,
+			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since
+		FROM webhooks WHERE organization_id = ?1`
+	// Is a delivery of this order key pending, so that a new one waits?
+	pendingKeyQuery = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE organization_id = ? AND order_key = ? AND status = 'pending')`
 	// Pending: a webhook disabled while the attempt ran has recorded the
 	// delivery failed, and that stands.
 	outcomeUpdate = `
@@ -63,7 +68,7 @@ var readQueries = []string{orgsWithWork, claimQuery}
 
 // hotQueries are the write path's statements prepared at Open.
 func hotQueries() []string {
-	qs := []string{idempotencyQuery, routeQuery, outcomeUpdate, successUpdate, failureUpdate}
+	qs := []string{idempotencyQuery, routeQuery, pendingKeyQuery, outcomeUpdate, successUpdate, failureUpdate}
 	for _, n := range rowSizes {
 		qs = append(qs, insertEventsSQL(n), insertDeliveriesSQL(n), insertAttemptsSQL(n))
 	}

@@ -89,7 +89,7 @@ var insertEventTests = map[string]func(*testing.T, store.Store){
 
 		other := event(org1, "case_resolved", "", t0.Add(time.Hour))
 		other.IdempotencyKey = "idem-1"
-		_, err := s.InsertEvents(t.Context(), []otw.Event{other}, other.CreatedAt)
+		_, _, err := s.InsertEvents(t.Context(), []otw.Event{other}, other.CreatedAt, store.Take{})
 		wantCode(t, err, otw.EINVALID, "same Idempotency-Key with another body")
 		wantField(t, err, "Idempotency-Key")
 		if ds := list(t, s, store.ListParams{OrganizationID: org1}); len(ds) != 1 {
@@ -142,7 +142,7 @@ var insertEventTests = map[string]func(*testing.T, store.Store){
 		a, b := event(org1, "case_resolved", "", t0), event(org1, "case_resolved", "", t0)
 		dup := a
 		dup.Body = []byte(`{"duplicate":true}`)
-		if _, err := s.InsertEvents(t.Context(), []otw.Event{a, b, dup}, t0); err == nil {
+		if _, _, err := s.InsertEvents(t.Context(), []otw.Event{a, b, dup}, t0, store.Take{}); err == nil {
 			t.Fatal("InsertEvents accepted a batch with a duplicate event ID")
 		}
 		if ds := list(t, s, store.ListParams{OrganizationID: org1}); len(ds) != 0 {

@@ -33,6 +33,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Webhooks", webhookTests},
 		{"InsertEvents", insertEventTests},
 		{"ClaimDeliveries", claimTests},
+		{"TakeAtInsert", takeTests},
 		{"CompleteAttempts", completeTests},
 		{"ListDeliveries", listTests},
 		{"RetryAndRecover", retryTests},
@@ -111,7 +112,7 @@ func event(org int64, typ, orderKey string, at time.Time) otw.Event {
 
 func insert(t *testing.T, s store.Store, now time.Time, events ...otw.Event) []store.Inserted {
 	t.Helper()
-	out, err := s.InsertEvents(t.Context(), events, now)
+	out, _, err := s.InsertEvents(t.Context(), events, now, store.Take{})
 	if err != nil {
 		t.Fatalf("InsertEvents: %v", err)
 	}

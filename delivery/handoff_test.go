@@ -1,0 +1,145 @@
+package delivery_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/ingest"
+	"github.com/onetalk/onetalk-webhooks/store/sqlite"
+)
+
+// An insert hands its fresh deliveries to the running dispatcher, which
+// sends them at once: no claim, no wake-up. The dispatcher here polls once
+// an hour and nobody calls Notify, so only the hand-over can deliver.
+func TestInsertHandsFreshDeliveriesToTheDispatcher(t *testing.T) {
+	ctx := t.Context()
+	arrived := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.Header.Get("webhook-id")
+	}))
+	defer receiver.Close()
+	s := handoffStore(t, receiver.URL)
+	d := delivery.New(delivery.Config{
+		Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil }, Client: &http.Client{},
+		PollInterval: time.Hour,
+	})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(runCtx) }()
+	waitRunning(t, d)
+
+	committer := ingest.New(s, nil, d)
+	defer committer.Close()
+	var events []otw.Event
+	for _, key := range []string{"m:1", "m:2", ""} {
+		events = append(events, otw.Event{ID: otw.NewID("evt_", time.Now()), OrganizationID: 1, Type: "integration_message_status",
+			OrderKey: key, Body: []byte(`{"type":"integration_message_status"}`), CreatedAt: time.Now()})
+	}
+	in, err := committer.Insert(ctx, events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for range events {
+		got[receive(t, arrived)] = true
+	}
+	for i, e := range events {
+		if !got[e.ID] || !in[i].Taken {
+			t.Errorf("event %d: arrived %v, taken %v; want both", i, got[e.ID], in[i].Taken)
+		}
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	// Run has written every outcome before it returns.
+	for i := range in {
+		if dl, err := s.GetDelivery(ctx, 1, in[i].DeliveryID); err != nil || dl.Status != otw.DeliverySucceeded {
+			t.Errorf("delivery of event %d: %v, status %q; want succeeded", i, err, dl.Status)
+		}
+	}
+}
+
+// Reserve promises only slots that are free and not promised already, per
+// webhook and in all; Accept returns what was not used; outside Run
+// nothing is promised.
+func TestReservePromisesOnlyFreeSlots(t *testing.T) {
+	s := handoffStore(t, "http://127.0.0.1:1/")
+	d := delivery.New(delivery.Config{
+		Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil }, Client: &http.Client{},
+		Workers: 3, PerWebhook: 2, PollInterval: time.Hour,
+	})
+	if take := d.Reserve([]int64{1}); len(take.Room) != 0 {
+		t.Fatalf("before Run: promised %v", take.Room)
+	}
+	runCtx, stop := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(runCtx) }()
+	waitRunning(t, d)
+
+	first := d.Reserve([]int64{1, 2})
+	if first.Room[1] != 2 || first.Room[2] != 1 {
+		t.Fatalf("promised %v, want 2 for the first webhook (its limit) and 1 for the second (3 in all)", first.Room)
+	}
+	if again := d.Reserve([]int64{1, 2}); len(again.Room) != 0 {
+		t.Fatalf("promised %v again while every slot is promised", again.Room)
+	}
+	d.Accept(first, nil)
+	if after := d.Reserve([]int64{2}); after.Room[2] != 2 {
+		t.Fatalf("after the unused promise came back: promised %v, want 2 for the second webhook", after.Room)
+	} else {
+		d.Accept(after, nil)
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	if take := d.Reserve([]int64{1}); len(take.Room) != 0 {
+		t.Fatalf("after Run: promised %v", take.Room)
+	}
+}
+
+// handoffStore is a SQLite store whose organizations 1 and 2 have a webhook
+// at url taking integration_message_status.
+func handoffStore(t *testing.T, url string) *sqlite.Store {
+	t.Helper()
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	now := time.Now()
+	for _, org := range []int64{1, 2} {
+		if err := s.CreateOrganization(ctx, otw.Organization{ID: org, Name: "Org", CreatedAt: now},
+			otw.APIKey{ID: "key_" + string(rune('0'+org)), OrganizationID: org, Hash: []byte{byte(org)}, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveWebhook(ctx, org, otw.WebhookSettings{Enabled: true, URL: url,
+			SubscribedEvents: []string{"integration_message_status"}}, []byte("whsec-key"), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// waitRunning waits until the dispatcher's Run has started: it promises
+// slots from then on.
+func waitRunning(t *testing.T, d *delivery.Dispatcher) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if take := d.Reserve([]int64{1}); len(take.Room) > 0 {
+			d.Accept(take, nil)
+			return
+		}
+	}
+	t.Fatal("the dispatcher did not start within 10 s")
+}
+
+var _ ingest.Handoff = (*delivery.Dispatcher)(nil)

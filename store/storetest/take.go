@@ -1,0 +1,87 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+var takeTests = map[string]func(*testing.T, store.Store){
+	"FirstInLineUpToRoom": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		waiting := deliver(t, s, org1, "c:3", t0) // an earlier delivery of c:3, pending
+		events := []otw.Event{
+			event(org1, "case_resolved", "c:1", t0), // taken
+			event(org1, "case_resolved", "c:1", t0), // second of its key: waits for the first
+			event(org1, "case_resolved", "c:3", t0), // waits for the earlier one in the database
+			event(org1, "case_resolved", "", t0),    // taken
+			event(org1, "case_resolved", "", t0),    // taken: the room is 3
+			event(org1, "case_resolved", "", t0),    // no room left
+		}
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 3}}
+		in, taken, err := s.InsertEvents(t.Context(), events, t0, take)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTaken := []bool{true, false, false, true, true, false}
+		for i := range events {
+			if in[i].Taken != wantTaken[i] {
+				t.Errorf("event %d (key %q): Taken = %v, want %v", i, events[i].OrderKey, in[i].Taken, wantTaken[i])
+			}
+		}
+		if len(taken) != 3 {
+			t.Fatalf("%d taken, want 3", len(taken))
+		}
+		for _, c := range taken {
+			i := indexOfEvent(events, c.EventID)
+			if i < 0 || c.DeliveryID != in[i].DeliveryID || c.OrganizationID != org1 || c.EventType != "case_resolved" ||
+				c.OrderKey != events[i].OrderKey || c.AttemptCount != 0 || !c.CreatedAt.Equal(t0) ||
+				c.URL != "https://hooks.example.com/1001" || string(c.Secret) != string(secretA) || c.PreviousSecret != nil ||
+				c.FailingSince != nil || !c.LeaseUntil.Equal(take.LeaseUntil) || c.DeliverySeq == 0 {
+				t.Fatalf("taken %+v: not what a claim of event %d would give", c, i)
+			}
+			wantBytes(t, "taken Body", c.Body, events[i].Body)
+		}
+		// Leased as a claim leases: the next claim takes the earlier c:3
+		// and the event that found no room, nothing else.
+		wantSameIDs(t, "claimed after the insert", claimedIDs(claim(t, s, claimParams(t0))), waiting, in[5].DeliveryID)
+
+		// A taken delivery's outcome is written like a claimed one's.
+		complete(t, s, result(taken[0], otw.DeliverySucceeded, 200, t0))
+		if d := getDelivery(t, s, org1, taken[0].DeliveryID); d.Status != otw.DeliverySucceeded || len(d.Attempts) != 1 {
+			t.Fatalf("taken delivery after its outcome: status %q with %d attempts, want succeeded with 1", d.Status, len(d.Attempts))
+		}
+	},
+	"NothingWithoutRoomOrRoute": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		newSubscribedOrg(t, s, org2)
+		if err := s.DisableWebhook(t.Context(), org2, "the endpoint answered 410 Gone", t0); err != nil {
+			t.Fatal(err)
+		}
+		newSubscribedOrg(t, s, org3)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org2: 5, org3: 5}}
+		in, taken, err := s.InsertEvents(t.Context(), []otw.Event{
+			event(org1, "case_resolved", "", t0),              // no room given
+			event(org2, "case_resolved", "", t0),              // recorded failed: the webhook is disabled
+			event(org3, "integration_message_status", "", t0), // not subscribed: no delivery
+		}, t0, take)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(taken) != 0 || in[0].Taken || in[1].Taken || in[2].Taken {
+			t.Fatalf("took %d (%+v), want none", len(taken), in)
+		}
+		wantSameIDs(t, "claimed", claimedIDs(claim(t, s, claimParams(t0))), in[0].DeliveryID)
+	},
+}
+
+func indexOfEvent(events []otw.Event, id string) int {
+	for i := range events {
+		if events[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
