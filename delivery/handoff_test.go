@@ -34,7 +34,7 @@ func TestInsertHandsFreshDeliveriesToTheDispatcher(t *testing.T) {
 	go func() { ran <- d.Run(runCtx) }()
 	waitRunning(t, d)
 
-	committer := ingest.New(s, nil, d)
+	committer := ingest.New(s, ingest.Options{Handoff: d})
 	defer committer.Close()
 	var events []otw.Event
 	for _, key := range []string{"m:1", "m:2", ""} {

@@ -50,13 +50,19 @@ type Handoff interface {
 	Accept(take store.Take, taken []store.Claimed)
 }
 
-// New starts a Committer in front of st; now is the clock (nil: time.Now).
-// handoff, when not nil, is given the fresh deliveries it has room for.
-func New(st store.Store, now func() time.Time, handoff Handoff) *Committer {
-	if now == nil {
-		now = time.Now
+// Options configures a Committer. Zero values take the defaults.
+type Options struct {
+	Now func() time.Time // time.Now
+	// Handoff, when set, is given the fresh deliveries it has room for.
+	Handoff Handoff
+}
+
+// New starts a Committer in front of st.
+func New(st store.Store, opts Options) *Committer {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
-	c := &Committer{store: st, now: now, handoff: handoff, requests: make(chan *request, 256), done: make(chan struct{})}
+	c := &Committer{store: st, now: opts.Now, handoff: opts.Handoff, requests: make(chan *request, 256), done: make(chan struct{})}
 	go c.loop()
 	return c
 }

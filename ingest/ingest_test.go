@@ -33,7 +33,7 @@ func newEvent(i int, key string, body string) otw.Event {
 // were committed in.
 func TestConcurrentPublishesGetTheirOwnResults(t *testing.T) {
 	st := open(t)
-	c := New(st, nil, nil)
+	c := New(st, Options{})
 	defer c.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
@@ -63,7 +63,7 @@ func TestConcurrentPublishesGetTheirOwnResults(t *testing.T) {
 // are committed.
 func TestABadPublishFailsAlone(t *testing.T) {
 	st := open(t)
-	c := New(st, nil, nil)
+	c := New(st, Options{})
 	defer c.Close()
 	if _, err := c.Insert(context.Background(), []otw.Event{newEvent(0, "k1", `{"a":1}`)}); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestABadPublishFailsAlone(t *testing.T) {
 // Two concurrent publishes with one idempotency key make one event.
 func TestSameKeyConcurrentlyMakesOneEvent(t *testing.T) {
 	st := open(t)
-	c := New(st, nil, nil)
+	c := New(st, Options{})
 	defer c.Close()
 	var wg sync.WaitGroup
 	ids := make([]string, 20)
@@ -122,7 +122,7 @@ func TestSameKeyConcurrentlyMakesOneEvent(t *testing.T) {
 // A publish whose caller has gone is not written.
 func TestCanceledPublishWritesNothing(t *testing.T) {
 	st := open(t)
-	c := New(st, nil, nil)
+	c := New(st, Options{})
 	defer c.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -140,7 +140,7 @@ func TestCanceledPublishWritesNothing(t *testing.T) {
 // is refused with 503, not a crash.
 func TestPublishAfterCloseIsRefused(t *testing.T) {
 	st := open(t)
-	c := New(st, nil, nil)
+	c := New(st, Options{})
 	c.Close()
 	c.Close() // twice is harmless
 	_, err := c.Insert(context.Background(), []otw.Event{newEvent(1, "", `{"late":true}`)})

@@ -86,7 +86,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:        log,
 		Metrics:       a.metrics,
 	})
-	a.committer = ingest.New(a.store, nil, a.dispatcher)
+	a.committer = ingest.New(a.store, ingest.Options{Handoff: a.dispatcher})
 	mux := http.NewServeMux()
 	failures := &api.FailureLimiter{} // one count of guesses for the API and the UI
 	apiServer := api.New(api.Config{

@@ -70,85 +70,37 @@ func (r route) wants(eventType string) bool {
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
+	if !slices.ContainsFunc(events, func(e otw.Event) bool { return e.IdempotencyKey != "" }) {
+		// Nothing to read under a lock: the routes are read first and the
+		// events and deliveries written by one statement, a transaction of
+		// its own, in two round trips instead of four (no BEGIN, no
+		// COMMIT). Read inside a transaction the routes would be no
+		// fresher: in READ COMMITTED each statement takes its own snapshot.
+		fresh := make([]int, len(events))
+		for i := range fresh {
+			fresh[i] = i
+		}
+		taken, due, err := insertRows(ctx, s.pool, events, fresh, out, now, take)
+		if err != nil {
+			return nil, nil, interpret(err)
+		}
+		if due > len(taken) {
+			// The rest is for any node's claim. The events are committed
+			// whatever happens here: a lost notification costs a poll
+			// interval, not an event, so its error is not the caller's.
+			_ = notify(ctx, s.pool)
+		}
+		return out, taken, nil
+	}
 	var taken []store.Claimed
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		taken = taken[:0]
 		fresh, err := resolveIdempotency(ctx, tx, events, out, now)
 		if err != nil || len(fresh) == 0 {
+			taken = nil
 			return err
 		}
-		routes, err := loadRoutes(ctx, tx, events, fresh, now)
-		if err != nil {
-			return err
-		}
-		pending := make([]bool, len(events))
-		for _, i := range fresh {
-			r := routes[events[i].OrganizationID]
-			pending[i] = r.wants(events[i].Type) && r.disabledReason == ""
-		}
-		want := take.Candidates(events, func(i int) bool { return pending[i] })
-		roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
-		for org, n := range take.Room {
-			roomOrgs, rooms = append(roomOrgs, org), append(rooms, int32(n))
-		}
-		n := len(fresh)
-		var (
-			ids, types, orderKeys = make([]string, n), make([]string, n), make([]string, n)
-			orgs, created         = make([]int64, n), make([]int64, n)
-			bodies                = make([][]byte, n)
-			keys                  = make([]*string, n)
-			dlvIDs, statuses      = make([]*string, n), make([]*string, n)
-			nexts                 = make([]*int64, n)
-			lastErrors            = make([]*string, n)
-			takes                 = make([]bool, n)
-			due                   int
-			byDelivery            = make(map[string]int) // event index by delivery ID
-		)
-		nowMs := ms(now)
-		for j, i := range fresh {
-			e := &events[i]
-			ids[j], orgs[j], types[j], orderKeys[j], bodies[j], created[j] = e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, ms(e.CreatedAt)
-			if e.IdempotencyKey != "" {
-				keys[j] = &e.IdempotencyKey
-			}
-			out[i].EventID = e.ID
-			r := routes[e.OrganizationID]
-			if !r.wants(e.Type) {
-				continue
-			}
-			id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
-			if r.disabledReason != "" {
-				// Recorded, not dropped: the log shows it and recover
-				// sends it once the webhook is active again.
-				status, lastError = otw.DeliveryFailed, r.disabledReason
-			} else {
-				nexts[j] = &nowMs
-				due++
-			}
-			out[i].DeliveryID = id
-			dlvIDs[j], statuses[j], lastErrors[j] = &id, &status, &lastError
-			takes[j] = want != nil && want[i]
-			byDelivery[id] = i
-		}
-		rows, err := tx.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
-			dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)
-		if err != nil {
-			return err
-		}
-		var id string
-		var seq int64
-		if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
-			i := byDelivery[id]
-			e, r := &events[i], routes[events[i].OrganizationID]
-			out[i].Taken = true
-			taken = append(taken, store.Claimed{
-				Lease:      store.Lease{DeliverySeq: seq, LeaseUntil: fromMs(ms(take.LeaseUntil))},
-				DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
-				OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
-				Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince,
-			})
-			return nil
-		}); err != nil {
+		var due int
+		if taken, due, err = insertRows(ctx, tx, events, fresh, out, now, take); err != nil {
 			return err
 		}
 		if due > len(taken) {
@@ -160,6 +112,86 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		return nil, nil, err
 	}
 	return out, taken, nil
+}
+
+// insertRows stores events[fresh] with their deliveries in one statement,
+// fills out for them, and returns the deliveries it took and how many
+// pending deliveries it made.
+func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int, out []store.Inserted, now time.Time, take store.Take) (taken []store.Claimed, due int, err error) {
+	routes, err := loadRoutes(ctx, q, events, fresh, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	pending := make([]bool, len(events))
+	for _, i := range fresh {
+		r := routes[events[i].OrganizationID]
+		pending[i] = r.wants(events[i].Type) && r.disabledReason == ""
+	}
+	want := take.Candidates(events, func(i int) bool { return pending[i] })
+	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
+	for org, n := range take.Room {
+		roomOrgs, rooms = append(roomOrgs, org), append(rooms, int32(n))
+	}
+	n := len(fresh)
+	var (
+		ids, types, orderKeys = make([]string, n), make([]string, n), make([]string, n)
+		orgs, created         = make([]int64, n), make([]int64, n)
+		bodies                = make([][]byte, n)
+		keys                  = make([]*string, n)
+		dlvIDs, statuses      = make([]*string, n), make([]*string, n)
+		nexts                 = make([]*int64, n)
+		lastErrors            = make([]*string, n)
+		takes                 = make([]bool, n)
+		byDelivery            = make(map[string]int) // event index by delivery ID
+	)
+	nowMs := ms(now)
+	for j, i := range fresh {
+		e := &events[i]
+		ids[j], orgs[j], types[j], orderKeys[j], bodies[j], created[j] = e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, ms(e.CreatedAt)
+		if e.IdempotencyKey != "" {
+			keys[j] = &e.IdempotencyKey
+		}
+		out[i].EventID = e.ID
+		r := routes[e.OrganizationID]
+		if !r.wants(e.Type) {
+			continue
+		}
+		id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
+		if r.disabledReason != "" {
+			// Recorded, not dropped: the log shows it and recover
+			// sends it once the webhook is active again.
+			status, lastError = otw.DeliveryFailed, r.disabledReason
+		} else {
+			nexts[j] = &nowMs
+			due++
+		}
+		out[i].DeliveryID = id
+		dlvIDs[j], statuses[j], lastErrors[j] = &id, &status, &lastError
+		takes[j] = want != nil && want[i]
+		byDelivery[id] = i
+	}
+	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
+		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)
+	if err != nil {
+		return nil, 0, err
+	}
+	var id string
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+		i := byDelivery[id]
+		e, r := &events[i], routes[events[i].OrganizationID]
+		out[i].Taken = true
+		taken = append(taken, store.Claimed{
+			Lease:      store.Lease{DeliverySeq: seq, LeaseUntil: fromMs(ms(take.LeaseUntil))},
+			DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
+			OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
+			Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince,
+		})
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	return taken, due, nil
 }
 
 // resolveIdempotency fills out[i] for events whose key was used within the
@@ -232,7 +264,7 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 
 // loadRoutes reads the webhooks of every organization in the batch in one
 // query.
-func loadRoutes(ctx context.Context, tx pgx.Tx, events []otw.Event, fresh []int, now time.Time) (map[int64]route, error) {
+func loadRoutes(ctx context.Context, q querier, events []otw.Event, fresh []int, now time.Time) (map[int64]route, error) {
 	seen := make(map[int64]bool)
 	var orgs []int64
 	for _, i := range fresh {
@@ -241,7 +273,7 @@ func loadRoutes(ctx context.Context, tx pgx.Tx, events []otw.Event, fresh []int,
 			orgs = append(orgs, org)
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason, url, secret,
+	rows, err := q.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason, url, secret,
 			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since
 		FROM webhooks WHERE organization_id = ANY($1)`, orgs, ms(now))
 	if err != nil {

@@ -16,8 +16,8 @@ const channel = "otw_deliveries"
 // notify tells every listening node, when tx commits, that deliveries are
 // due. PostgreSQL delivers it only on commit and folds repeats within one
 // transaction into one.
-func notify(ctx context.Context, tx pgx.Tx) error {
-	_, err := tx.Exec(ctx, `SELECT pg_notify('`+channel+`', current_schema())`)
+func notify(ctx context.Context, q querier) error {
+	_, err := q.Exec(ctx, `SELECT pg_notify('`+channel+`', current_schema())`)
 	return err
 }
 

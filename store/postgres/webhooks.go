@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 )
@@ -28,7 +29,9 @@ func scanWebhook(row pgx.Row) (otw.Webhook, error) {
 
 // querier is what a pool and a transaction have in common.
 type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 func getWebhook(ctx context.Context, q querier, org int64) (otw.Webhook, error) {
