@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -74,6 +75,47 @@ var takeTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("took %d (%+v), want none", len(taken), in)
 		}
 		wantSameIDs(t, "claimed", claimedIDs(claim(t, s, claimParams(t0))), in[0].DeliveryID)
+	},
+	// Inserts that take and claims side by side: a delivery must never be
+	// both taken and claimed.
+	"TakenNeverClaimedToo": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		const rounds = 200
+		done := make(chan struct{})
+		claimedBy := make(chan []string, 1)
+		go func() {
+			var ids []string
+			for {
+				select {
+				case <-done:
+					claimedBy <- ids
+					return
+				default:
+				}
+				c, err := s.ClaimDeliveries(context.Background(), claimParams(t0))
+				if err != nil {
+					t.Error(err)
+				}
+				ids = append(ids, claimedIDs(c)...)
+			}
+		}()
+		taken := map[string]bool{}
+		for range rounds {
+			take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 1}}
+			_, got, err := s.InsertEvents(t.Context(), []otw.Event{event(org1, "case_resolved", "", t0)}, t0, take)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range got {
+				taken[c.DeliveryID] = true
+			}
+		}
+		close(done)
+		for _, id := range <-claimedBy {
+			if taken[id] {
+				t.Fatalf("delivery %s was taken by its insert and claimed as well", id)
+			}
+		}
 	},
 }
 
