@@ -4,16 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"math/rand/v2"
+	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 // orgsWithWork lists the organizations that have a due delivery and an
-// active webhook: one index probe per webhook. ?2 is the JSON array of the
-// leased deliveries (see leaseTable).
+// active webhook, with what sending needs of the webhook: one index probe
+// per webhook. ?2 is the JSON array of the leased deliveries (see
+// leaseTable).
 const orgsWithWork = `
-SELECT w.organization_id FROM webhooks w
+SELECT w.organization_id, w.url, w.secret,
+       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since
+FROM webhooks w
 WHERE w.enabled AND w.state = 'active' AND EXISTS (
 	SELECT 1 FROM deliveries d
 	WHERE d.organization_id = w.organization_id AND d.status = 'pending' AND d.next_attempt_at <= ?1
@@ -24,12 +28,9 @@ WHERE w.enabled AND w.state = 'active' AND EXISTS (
 // still pending (being sent or waiting for a retry): that one rule gives
 // order per message and per case, while other keys go on.
 const claimQuery = `
-SELECT d.seq, d.id, e.id, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at,
-       e.body, w.url, w.secret,
-       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since
+SELECT d.seq, d.id, e.id, d.event_type, d.order_key, d.attempt_count, d.created_at, e.body
 FROM deliveries d
 JOIN events e ON e.seq = d.event_seq
-JOIN webhooks w ON w.organization_id = d.organization_id
 WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?1
   AND d.seq NOT IN (SELECT value FROM json_each(?4))
   AND (d.order_key = '' OR NOT EXISTS (
@@ -39,6 +40,15 @@ WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?
 ORDER BY d.next_attempt_at, d.seq
 LIMIT ?3`
 
+// endpoint is what sending needs of an organization's webhook.
+type endpoint struct {
+	org            int64
+	url            string
+	secret         []byte
+	previousSecret []byte
+	failingSince   *time.Time
+}
+
 // ClaimDeliveries reads on the reader pool and leases in memory: the
 // writer is not involved (see leaseTable). Claims run one at a time, so
 // that two never read the same delivery as free.
@@ -46,7 +56,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
 	held := s.leases.held(ms(p.Now))
-	orgs, err := queryInt64s(ctx, s.reads[orgsWithWork], ms(p.Now), held)
+	orgs, err := s.endpointsWithWork(ctx, p.Now, held)
 	if err != nil {
 		return nil, interpret(err)
 	}
@@ -54,12 +64,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	// have work than the claim has room for.
 	rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
 	var claimed []store.Claimed
-	for _, org := range orgs {
-		room := min(p.PerOrganization-p.Busy[org], p.Limit-len(claimed))
+	for _, ep := range orgs {
+		room := min(p.PerOrganization-p.Busy[ep.org], p.Limit-len(claimed))
 		if room <= 0 {
 			continue
 		}
-		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, org, room, held, p); err != nil {
+		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, ep, room, held, p); err != nil {
 			return nil, interpret(err)
 		}
 	}
@@ -67,41 +77,43 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	return claimed, nil
 }
 
-func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, org int64, room int, held string, p store.ClaimParams) ([]store.Claimed, error) {
-	rows, err := q.QueryContext(ctx, ms(p.Now), org, room, held)
+func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held string) ([]endpoint, error) {
+	rows, err := s.reads[orgsWithWork].QueryContext(ctx, ms(now), held)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []endpoint
+	for rows.Next() {
+		var ep endpoint
+		var failing sql.NullInt64
+		if err := rows.Scan(&ep.org, &ep.url, &ep.secret, &ep.previousSecret, &failing); err != nil {
+			return nil, err
+		}
+		ep.failingSince = nullMs(failing)
+		out = append(out, ep)
+	}
+	return out, rows.Err()
+}
+
+func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endpoint, room int, held string, p store.ClaimParams) ([]store.Claimed, error) {
+	rows, err := q.QueryContext(ctx, ms(p.Now), ep.org, room, held)
 	if err != nil {
 		return claimed, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(p.LeaseUntil))}}
+		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(p.LeaseUntil))}, OrganizationID: ep.org,
+			URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince}
 		var created int64
-		var failing sql.NullInt64
-		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
-			&c.AttemptCount, &created, &c.Body, &c.URL, &c.Secret, &c.PreviousSecret, &failing); err != nil {
+		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.EventType, &c.OrderKey,
+			&c.AttemptCount, &created, &c.Body); err != nil {
 			return claimed, err
 		}
-		c.CreatedAt, c.FailingSince = fromMs(created), nullMs(failing)
+		c.CreatedAt = fromMs(created)
 		claimed = append(claimed, c)
 	}
 	return claimed, rows.Err()
-}
-
-func queryInt64s(ctx context.Context, q *sql.Stmt, args ...any) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
 }
 
 func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
