@@ -228,6 +228,12 @@ func (d *Dispatcher) startWaiting() {
 	var start []*store.Claimed
 	var stale []store.Lease
 	d.mu.Lock()
+	if !d.running {
+		// Stopped: what waited was given back, and Run may be past
+		// waiting for requests.
+		d.mu.Unlock()
+		return
+	}
 	reqCtx := d.reqCtx
 	for org, w := range d.waiting {
 		i := 0
@@ -246,9 +252,11 @@ func (d *Dispatcher) startWaiting() {
 			d.waiting[org] = w[i:]
 		}
 	}
+	// Counted before the lock is let go: stop, which sets running under
+	// it, is followed by a wait for every request counted here.
+	d.sending.Add(len(start))
 	d.mu.Unlock()
 	for _, c := range start {
-		d.sending.Add(1)
 		go func() {
 			defer d.sending.Done()
 			// The completer frees the slot once the outcome is written:
@@ -257,7 +265,10 @@ func (d *Dispatcher) startWaiting() {
 			d.results <- d.attempt(reqCtx, c)
 		}()
 	}
-	d.giveBack(stale)
+	if len(stale) > 0 {
+		d.giveBack(stale)
+		d.Notify() // due at once: the next claim takes them afresh
+	}
 }
 
 // Reserve promises the free slots of the organizations' webhooks to an

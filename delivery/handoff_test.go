@@ -11,6 +11,7 @@ import (
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/ingest"
+	"github.com/onetalk/onetalk-webhooks/store"
 	"github.com/onetalk/onetalk-webhooks/store/sqlite"
 )
 
@@ -143,3 +144,46 @@ func waitRunning(t *testing.T, d *delivery.Dispatcher) {
 }
 
 var _ ingest.Handoff = (*delivery.Dispatcher)(nil)
+
+// Deliveries an insert took while the dispatcher ran, handed over after it
+// stopped, are given back for the next start, not sent.
+func TestAcceptAfterStopGivesBack(t *testing.T) {
+	ctx := t.Context()
+	arrived := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.Header.Get("webhook-id")
+	}))
+	defer receiver.Close()
+	s := handoffStore(t, receiver.URL)
+	d := delivery.New(delivery.Config{
+		Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil }, Client: &http.Client{},
+		PollInterval: time.Hour,
+	})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(runCtx) }()
+	waitRunning(t, d)
+
+	take := d.Reserve([]int64{1})
+	now := time.Now()
+	e := otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "integration_message_status",
+		Body: []byte(`{"type":"integration_message_status"}`), CreatedAt: now}
+	_, taken, err := s.InsertEvents(ctx, []otw.Event{e}, now, take)
+	if err != nil || len(taken) != 1 {
+		t.Fatalf("insert took %d, %v; want 1", len(taken), err)
+	}
+	stop()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	d.Accept(take, taken)
+	select {
+	case id := <-arrived:
+		t.Fatalf("%s was sent after the dispatcher stopped", id)
+	case <-time.After(100 * time.Millisecond):
+	}
+	again, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10, PerOrganization: 10})
+	if err != nil || len(again) != 1 || again[0].EventID != e.ID {
+		t.Fatalf("claimed %d (%v) after the give-back, want the taken delivery", len(again), err)
+	}
+}
