@@ -47,7 +47,7 @@ WITH picked AS (
 		  AND (d.order_key = '' OR NOT EXISTS (
 				SELECT 1 FROM deliveries p
 				WHERE p.organization_id = d.organization_id AND p.order_key = d.order_key
-				  AND p.status = 'pending' AND p.seq < d.seq))
+				  AND p.next_attempt_at IS NOT NULL AND p.seq < d.seq)) -- pending; see migration 002
 		ORDER BY d.next_attempt_at, d.seq
 		LIMIT o.room
 		FOR UPDATE OF d SKIP LOCKED

@@ -32,11 +32,17 @@ WITH input AS (
 	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at FROM input ORDER BY n
 	RETURNING seq, id
 ), first_in_line AS (
+	-- One probe of deliveries_order per candidate (see insertRows on
+	-- how it is planned).
 	SELECT i.n, row_number() OVER (PARTITION BY i.organization_id ORDER BY i.n) AS k, i.organization_id
-	FROM input i
-	WHERE i.take AND (i.order_key = '' OR NOT EXISTS (
-		SELECT 1 FROM deliveries p
-		WHERE p.organization_id = i.organization_id AND p.order_key = i.order_key AND p.status = 'pending'))
+	FROM (SELECT * FROM input WHERE take) AS i
+	LEFT JOIN LATERAL (
+		SELECT true AS waits FROM deliveries p
+		WHERE p.organization_id = i.organization_id AND p.order_key = i.order_key
+		  AND p.next_attempt_at IS NOT NULL -- pending; see migration 002
+		LIMIT 1
+	) AS w ON i.order_key <> ''
+	WHERE w.waits IS NULL
 ), taken AS (
 	SELECT f.n FROM first_in_line f
 	JOIN unnest($15::bigint[], $16::int[]) AS r(org, room) ON r.org = f.organization_id
@@ -170,8 +176,16 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		takes[j] = want != nil && want[i]
 		byDelivery[id] = i
 	}
-	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
-		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)
+	// With deliveries to take, the statement probes deliveries_order for
+	// each candidate, and is planned for its arguments and today's table
+	// sizes: a plan cached while the tables were small could read the
+	// whole table for each probe. Without, the cached plan never probes.
+	args := []any{ids, orgs, types, orderKeys, bodies, keys, created,
+		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms}
+	if slices.Contains(takes, true) {
+		args = append([]any{pgx.QueryExecModeExec}, args...)
+	}
+	rows, err := q.Query(ctx, insertEventsQuery, args...)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -1,0 +1,4 @@
+package postgres
+
+// InsertEventsQuery is the insert statement, for the test of its plan.
+const InsertEventsQuery = insertEventsQuery

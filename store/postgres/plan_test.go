@@ -1,0 +1,59 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+
+	"github.com/onetalk/onetalk-webhooks/store/postgres"
+)
+
+// An insert that takes deliveries asks, for each candidate, whether a
+// delivery of its order key is pending. That probe must read
+// deliveries_order (one entry), never every pending delivery of the
+// organization through deliveries_due: on tables without statistics (a
+// server with autovacuum off, or one just filled) the planner cannot tell
+// the two apart by cost, and the wrong one made a batched publish of
+// 100,000 events 3-8x slower.
+func TestInsertProbesTheOrderIndex(t *testing.T) {
+	url := newSchema(t)
+	s := open(t, url)
+	newOrg(t, s, 1)
+	for round := range 60 {
+		var batch = make([]string, 0, 500)
+		for i := range 500 {
+			batch = append(batch, fmt.Sprintf("m:%d-%d", round, i))
+		}
+		events := make([]otw.Event, 0, len(batch))
+		for _, key := range batch {
+			events = append(events, newEvent(1, "case_resolved", key))
+		}
+		insert(t, s, events...)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.InsertEventsQuery, pgx.QueryExecModeExec,
+		[]string{"evt_plan"}, []int64{1}, []string{"case_resolved"}, []string{"m:0-1"}, [][]byte{[]byte("{}")},
+		[]*string{nil}, []int64{0}, []string{"dlv_plan"}, []string{"pending"}, []int64{0}, []string{""},
+		int64(0), []bool{true}, int64(1), []int64{1}, []int32{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	if strings.Contains(plan, "deliveries_due") || !strings.Contains(plan, "deliveries_order") {
+		t.Fatalf("the first-in-line probe does not read deliveries_order alone:\n%s", plan)
+	}
+}
