@@ -37,8 +37,16 @@ func (r route) wants(eventType string) bool {
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
+	if len(take.Room) > 0 {
+		// A claim lists the leases, then reads: one that listed them
+		// before the deliveries taken here are leased must not read after
+		// this commit, or it would find them pending and free. So no claim
+		// runs until they are leased. The lock comes before the writer
+		// connection, so that waiting for a claim holds up no other write.
+		s.claiming.Lock()
+		defer s.claiming.Unlock()
+	}
 	var taken []store.Claimed
-	locked := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		taken = taken[:0]
 		fresh, err := s.resolveIdempotency(ctx, tx, events, out, now)
@@ -95,35 +103,13 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		for i := range taken {
 			taken[i].DeliverySeq = delSeqs[taken[i].DeliveryID]
 		}
-		if len(taken) > 0 {
-			// A claim lists the leases, then reads: one that listed them
-			// before these were added must not read after the commit, or
-			// it would find them pending and free. So no claim runs from
-			// here to the end of the commit.
-			s.claiming.Lock()
-			locked = true
-			s.leases.take(taken)
-		}
 		return nil
 	})
-	if locked {
-		if err != nil {
-			s.leases.release(leasesOf(taken))
-		}
-		s.claiming.Unlock()
-	}
 	if err != nil {
 		return nil, nil, err
 	}
+	s.leases.take(taken)
 	return out, taken, nil
-}
-
-func leasesOf(claimed []store.Claimed) []store.Lease {
-	leases := make([]store.Lease, len(claimed))
-	for i := range claimed {
-		leases[i] = claimed[i].Lease
-	}
-	return leases
 }
 
 // firstInLine keeps of the candidates those no earlier pending delivery of
