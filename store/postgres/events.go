@@ -32,8 +32,8 @@ WITH input AS (
 	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at FROM input ORDER BY n
 	RETURNING seq, id
 ), first_in_line AS (
-	-- One probe of deliveries_order per candidate (see insertRows on
-	-- how it is planned).
+	-- One probe of deliveries_order per candidate, whatever the plan
+	-- (TestInsertProbesTheOrderIndex).
 	SELECT i.n, row_number() OVER (PARTITION BY i.organization_id ORDER BY i.n) AS k, i.organization_id
 	FROM (SELECT * FROM input WHERE take) AS i
 	LEFT JOIN LATERAL (
@@ -176,15 +176,8 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		takes[j] = want != nil && want[i]
 		byDelivery[id] = i
 	}
-	// With deliveries to take, the statement probes deliveries_order for
-	// each candidate, and is planned for its arguments and today's table
-	// sizes: a plan cached while the tables were small could read the
-	// whole table for each probe. Without, the cached plan never probes.
 	args := []any{ids, orgs, types, orderKeys, bodies, keys, created,
 		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms}
-	if slices.Contains(takes, true) {
-		args = append([]any{pgx.QueryExecModeExec}, args...)
-	}
 	rows, err := q.Query(ctx, insertEventsQuery, args...)
 	if err != nil {
 		return nil, 0, err
