@@ -13,7 +13,7 @@ import (
 // orgsWithWork lists the organizations that have a due delivery and an
 // active webhook, with what sending needs of the webhook: one index probe
 // per webhook. ?2 is the JSON array of the leased deliveries (see
-// leaseTable).
+// leaseTable), ?3 the horizon (see Store.horizon).
 const orgsWithWork = `
 SELECT w.organization_id, w.url, w.secret,
        CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since
@@ -21,7 +21,7 @@ FROM webhooks w
 WHERE w.enabled AND w.state = 'active' AND EXISTS (
 	SELECT 1 FROM deliveries d
 	WHERE d.organization_id = w.organization_id AND d.status = 'pending' AND d.next_attempt_at <= ?1
-	  AND d.seq NOT IN (SELECT value FROM json_each(?2)))`
+	  AND d.seq <= ?3 AND d.seq NOT IN (SELECT value FROM json_each(?2)))`
 
 // claimQuery picks one organization's due deliveries. A delivery with an
 // order key is only eligible when no earlier delivery of the same key is
@@ -32,7 +32,7 @@ SELECT d.seq, d.id, e.id, d.event_type, d.order_key, d.attempt_count, d.created_
 FROM deliveries d
 JOIN events e ON e.seq = d.event_seq
 WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?1
-  AND d.seq NOT IN (SELECT value FROM json_each(?4))
+  AND d.seq <= ?5 AND d.seq NOT IN (SELECT value FROM json_each(?4))
   AND (d.order_key = '' OR NOT EXISTS (
         SELECT 1 FROM deliveries p
         WHERE p.organization_id = d.organization_id AND p.order_key = d.order_key
@@ -50,13 +50,14 @@ type endpoint struct {
 }
 
 // ClaimDeliveries reads on the reader pool and leases in memory: the
-// writer is not involved (see leaseTable). Claims run one at a time, so
-// that two never read the same delivery as free.
+// writer is not involved (see leaseTable and Store.horizon). Claims run one
+// at a time, so that two never read the same delivery as free.
 func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
+	horizon := s.horizon.Load() // before the leases: see Store.horizon
 	held := s.leases.held(ms(p.Now))
-	orgs, err := s.endpointsWithWork(ctx, p.Now, held)
+	orgs, err := s.endpointsWithWork(ctx, p.Now, held, horizon)
 	if err != nil {
 		return nil, interpret(err)
 	}
@@ -69,7 +70,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 		if room <= 0 {
 			continue
 		}
-		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, ep, room, held, p); err != nil {
+		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, ep, room, held, horizon, p); err != nil {
 			return nil, interpret(err)
 		}
 	}
@@ -77,8 +78,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	return claimed, nil
 }
 
-func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held string) ([]endpoint, error) {
-	rows, err := s.reads[orgsWithWork].QueryContext(ctx, ms(now), held)
+func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held string, horizon int64) ([]endpoint, error) {
+	rows, err := s.reads[orgsWithWork].QueryContext(ctx, ms(now), held, horizon)
 	if err != nil {
 		return nil, err
 	}
@@ -96,8 +97,8 @@ func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held strin
 	return out, rows.Err()
 }
 
-func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endpoint, room int, held string, p store.ClaimParams) ([]store.Claimed, error) {
-	rows, err := q.QueryContext(ctx, ms(p.Now), ep.org, room, held)
+func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endpoint, room int, held string, horizon int64, p store.ClaimParams) ([]store.Claimed, error) {
+	rows, err := q.QueryContext(ctx, ms(p.Now), ep.org, room, held, horizon)
 	if err != nil {
 		return claimed, err
 	}

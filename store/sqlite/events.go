@@ -37,15 +37,6 @@ func (r route) wants(eventType string) bool {
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
-	if len(take.Room) > 0 {
-		// A claim lists the leases, then reads: one that listed them
-		// before the deliveries taken here are leased must not read after
-		// this commit, or it would find them pending and free. So no claim
-		// runs until they are leased. The lock comes before the writer
-		// connection, so that waiting for a claim holds up no other write.
-		s.claiming.Lock()
-		defer s.claiming.Unlock()
-	}
 	var taken []store.Claimed
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		taken = taken[:0]
@@ -103,13 +94,29 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		for i := range taken {
 			taken[i].DeliverySeq = delSeqs[taken[i].DeliveryID]
 		}
+		// Leased before the horizon moves past them (see horizon), and
+		// before the commit: no claim reads them before either.
+		s.leases.take(taken)
+		var last int64
+		for _, seq := range delSeqs {
+			last = max(last, seq)
+		}
+		s.horizon.Store(max(s.horizon.Load(), last))
 		return nil
 	})
 	if err != nil {
+		s.leases.release(leasesOf(taken))
 		return nil, nil, err
 	}
-	s.leases.take(taken)
 	return out, taken, nil
+}
+
+func leasesOf(claimed []store.Claimed) []store.Lease {
+	leases := make([]store.Lease, len(claimed))
+	for i := range claimed {
+		leases[i] = claimed[i].Lease
+	}
+	return leases
 }
 
 // firstInLine keeps of the candidates those no earlier pending delivery of

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,8 +36,17 @@ type Store struct {
 	stmts, reads map[string]*sql.Stmt
 	leases       *leaseTable
 	claiming     sync.Mutex
-	lock         *os.File
-	path         string
+	// horizon is the highest delivery seq a claim may read. An insert
+	// leases what it takes, then moves the horizon past its deliveries,
+	// all while it holds the writer connection; a claim reads the horizon,
+	// then lists the leases. So every delivery at or below the horizon
+	// that an insert took is in the claim's list, and one above it waits
+	// for the next claim. Without it a claim could list the leases before
+	// an insert took a delivery and read after its commit, and send what
+	// the insert's dispatcher sends too.
+	horizon atomic.Int64
+	lock    *os.File
+	path    string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -66,6 +76,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if err == nil {
 		err = s.prepareHot(ctx)
+	}
+	if err == nil {
+		var last int64
+		err = s.w.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries`).Scan(&last)
+		s.horizon.Store(last)
 	}
 	if err != nil {
 		s.Close()
