@@ -46,7 +46,9 @@ type Config struct {
 // Notify when new work may be due.
 //
 // A claimed delivery is either in flight (its request running, or its
-// outcome not yet written) or waiting for a free slot of its webhook. The
+// outcome not yet written) or waiting for a free slot of its webhook. A
+// fresh one may also come from the insert that made it, into slots set
+// aside with Reserve and handed over with Accept. The
 // dispatcher claims up to PerWebhook deliveries ahead of each webhook's
 // slots, so that a finished request is followed at once by the next one,
 // without a claim in between: a claim then costs no time on the way from
