@@ -421,6 +421,18 @@ func (d *Dispatcher) release(batch []outcome, disable map[int64]string) (claim b
 	return false
 }
 
+// Held is how many deliveries this dispatcher holds leased: in flight, or
+// claimed and waiting for a slot.
+func (d *Dispatcher) Held() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := d.inFlight
+	for _, w := range d.waiting {
+		n += len(w)
+	}
+	return n
+}
+
 // InFlight is how many requests this dispatcher has out: started, and
 // their outcome not yet written.
 func (d *Dispatcher) InFlight() int {

@@ -76,6 +76,9 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 	go func() { ran <- d.Run(runCtx) }()
 
 	first := <-arrived
+	if held, out := d.Held(), d.InFlight(); held != 2 || out != 1 {
+		t.Fatalf("Held %d, InFlight %d; want 2 held (one sending, one waiting) and 1 in flight", held, out)
+	}
 	// The second delivery was claimed with the first and waits for the
 	// one slot. Time passes beyond its lease before the slot frees.
 	mu.Lock()

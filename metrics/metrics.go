@@ -26,8 +26,9 @@ type Metrics struct {
 }
 
 // New registers the collectors. inFlight reports the deliveries this
-// process is sending; pending counts the pending deliveries in the
-// database (asked at each scrape, with a short timeout).
+// process holds (sending, or claimed and waiting for a slot); pending
+// counts the pending deliveries in the database (asked at each scrape,
+// with a short timeout).
 func New(inFlight func() int, pending func(ctx context.Context) (int64, error)) *Metrics {
 	m := &Metrics{registry: prometheus.NewRegistry()}
 	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{
