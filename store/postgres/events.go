@@ -176,9 +176,8 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		takes[j] = want != nil && want[i]
 		byDelivery[id] = i
 	}
-	args := []any{ids, orgs, types, orderKeys, bodies, keys, created,
-		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms}
-	rows, err := q.Query(ctx, insertEventsQuery, args...)
+	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
+		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)
 	if err != nil {
 		return nil, 0, err
 	}
