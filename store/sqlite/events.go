@@ -87,19 +87,25 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			}
 			dels = append(dels, d)
 		}
-		delSeqs, err := s.insertDeliveryRows(ctx, tx, dels, now)
-		if err != nil {
+		if len(dels) == 0 {
+			return nil
+		}
+		if err := s.insertDeliveryRows(ctx, tx, dels, now); err != nil {
 			return err
 		}
+		// Only the few taken ones need their seq: read back by ID rather
+		// than returned for every row of a large batch.
 		for i := range taken {
-			taken[i].DeliverySeq = delSeqs[taken[i].DeliveryID]
+			if err := s.stmt(ctx, tx, deliverySeqQuery).QueryRowContext(ctx, taken[i].DeliveryID).Scan(&taken[i].DeliverySeq); err != nil {
+				return err
+			}
 		}
 		// Leased before the horizon moves past them (see horizon), and
 		// before the commit: no claim reads them before either.
 		s.leases.take(taken)
 		var last int64
-		for _, seq := range delSeqs {
-			last = max(last, seq)
+		if err := s.stmt(ctx, tx, lastDeliveryQuery).QueryRowContext(ctx).Scan(&last); err != nil {
+			return err
 		}
 		s.horizon.Store(max(s.horizon.Load(), last))
 		return nil
@@ -255,9 +261,7 @@ type pendingDelivery struct {
 	lastError string
 }
 
-// insertDeliveryRows inserts dels and returns each one's seq by ID.
-func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery, now time.Time) (map[string]int64, error) {
-	seqs := make(map[string]int64, len(dels))
+func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendingDelivery, now time.Time) error {
 	for _, n := range chunks(len(dels)) {
 		chunk := dels[:n]
 		dels = dels[n:]
@@ -269,12 +273,11 @@ func (s *Store) insertDeliveryRows(ctx context.Context, tx *sql.Tx, dels []pendi
 			}
 			args = append(args, d.id, d.eventSeq, d.event.OrganizationID, d.event.Type, d.event.OrderKey, d.status, next, d.lastError, ms(now))
 		}
-		rows, err := s.stmt(ctx, tx, insertDeliveriesSQL(n)).QueryContext(ctx, args...)
-		if err := scanSeqs(rows, err, seqs); err != nil {
-			return nil, err
+		if _, err := s.stmt(ctx, tx, insertDeliveriesSQL(n)).ExecContext(ctx, args...); err != nil {
+			return err
 		}
 	}
-	return seqs, nil
+	return nil
 }
 
 // valuesList returns "(?, ?), (?, ?)" for rows × cols.

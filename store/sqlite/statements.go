@@ -34,7 +34,7 @@ func insertEventsSQL(rows int) string {
 
 func insertDeliveriesSQL(rows int) string {
 	return `INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at) VALUES ` +
-		valuesList(rows, 9) + ` RETURNING id, seq`
+		valuesList(rows, 9)
 }
 
 func insertAttemptsSQL(rows int) string {
@@ -50,6 +50,8 @@ const (
 		SELECT enabled, subscribed_events, state, disabled_reason, url, secret,
 			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since
 		FROM webhooks WHERE organization_id = ?1`
+	deliverySeqQuery  = `SELECT seq FROM deliveries WHERE id = ?`
+	lastDeliveryQuery = `SELECT max(seq) FROM deliveries`
 	// Is a delivery of this order key pending, so that a new one waits?
 	pendingKeyQuery = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE organization_id = ? AND order_key = ? AND status = 'pending')`
 	// Pending: a webhook disabled while the attempt ran has recorded the
@@ -68,7 +70,7 @@ var readQueries = []string{orgsWithWork, claimQuery}
 
 // hotQueries are the write path's statements prepared at Open.
 func hotQueries() []string {
-	qs := []string{idempotencyQuery, routeQuery, pendingKeyQuery, outcomeUpdate, successUpdate, failureUpdate}
+	qs := []string{idempotencyQuery, routeQuery, pendingKeyQuery, deliverySeqQuery, lastDeliveryQuery, outcomeUpdate, successUpdate, failureUpdate}
 	for _, n := range rowSizes {
 		qs = append(qs, insertEventsSQL(n), insertDeliveriesSQL(n), insertAttemptsSQL(n))
 	}
