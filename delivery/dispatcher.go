@@ -330,18 +330,10 @@ func (d *Dispatcher) Accept(take store.Take, taken []store.Claimed) {
 	}
 	d.mu.Unlock()
 	if !running {
-		d.giveBack(leasesOf(taken)) // stopped meanwhile: for the next start
+		d.giveBack(store.Leases(taken)) // stopped meanwhile: for the next start
 		return
 	}
 	d.startWaiting()
-}
-
-func leasesOf(claimed []store.Claimed) []store.Lease {
-	leases := make([]store.Lease, len(claimed))
-	for i := range claimed {
-		leases[i] = claimed[i].Lease
-	}
-	return leases
 }
 
 // leaseMargin is what a lease must still have after a whole request, for

@@ -166,6 +166,15 @@ type Lease struct {
 	LeaseUntil  time.Time
 }
 
+// Leases returns the leases of claimed deliveries, to give them back.
+func Leases(claimed []Claimed) []Lease {
+	leases := make([]Lease, len(claimed))
+	for i := range claimed {
+		leases[i] = claimed[i].Lease
+	}
+	return leases
+}
+
 // Claimed is a leased delivery with everything needed to send it.
 type Claimed struct {
 	Lease

@@ -148,7 +148,7 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		nexts                 = make([]*int64, n)
 		lastErrors            = make([]*string, n)
 		takes                 = make([]bool, n)
-		byDelivery            = make(map[string]int) // event index by delivery ID
+		byDelivery            = make(map[string]int) // event index by delivery ID, of the candidates
 	)
 	nowMs := ms(now)
 	for j, i := range fresh {
@@ -173,8 +173,10 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		}
 		out[i].DeliveryID = id
 		dlvIDs[j], statuses[j], lastErrors[j] = &id, &status, &lastError
-		takes[j] = want != nil && want[i]
-		byDelivery[id] = i
+		if want != nil && want[i] {
+			takes[j] = true
+			byDelivery[id] = i
+		}
 	}
 	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
 		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)

@@ -111,18 +111,10 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		return nil
 	})
 	if err != nil {
-		s.leases.release(leasesOf(taken))
+		s.leases.release(store.Leases(taken))
 		return nil, nil, err
 	}
 	return out, taken, nil
-}
-
-func leasesOf(claimed []store.Claimed) []store.Lease {
-	leases := make([]store.Lease, len(claimed))
-	for i := range claimed {
-		leases[i] = claimed[i].Lease
-	}
-	return leases
 }
 
 // firstInLine keeps of the candidates those no earlier pending delivery of

@@ -101,11 +101,7 @@ var claimTests = map[string]func(*testing.T, store.Store){
 			if len(c) != 8 {
 				t.Fatalf("round %d: claimed %d of 11 due with limit 8 and room 5 each, want 8", round, len(c))
 			}
-			leases := make([]store.Lease, len(c))
-			for i := range c {
-				leases[i] = c[i].Lease
-			}
-			if err := s.ReleaseDeliveries(t.Context(), leases); err != nil {
+			if err := s.ReleaseDeliveries(t.Context(), store.Leases(c)); err != nil {
 				t.Fatal(err)
 			}
 		}
