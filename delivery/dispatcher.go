@@ -187,19 +187,8 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
 		d.retryAt = time.Time{}
 	}
-	room := 2*d.cfg.Workers - d.inFlight
-	held := make(map[int64]int, len(d.busy)+len(d.waiting))
-	for org, n := range d.busy {
-		held[org] = n
-	}
-	for org, w := range d.waiting {
-		held[org] += len(w)
-		room -= len(w)
-	}
-	for org, n := range d.reserved {
-		held[org] += n
-		room -= n
-	}
+	total, held := d.holdingLocked()
+	room := 2*d.cfg.Workers - total
 	d.mu.Unlock()
 	if room <= 0 {
 		return false, nil // the completer's write wakes us
@@ -273,6 +262,27 @@ func (d *Dispatcher) startWaiting() {
 	}
 }
 
+// holdingLocked is what this dispatcher holds, in all and per
+// organization: deliveries in flight or waiting for a slot, and slots
+// reserved for an insert. A claim and Reserve count their room from it.
+// d.mu must be held.
+func (d *Dispatcher) holdingLocked() (total int, byOrg map[int64]int) {
+	byOrg = make(map[int64]int, len(d.busy)+len(d.waiting)+len(d.reserved))
+	for org, n := range d.busy {
+		byOrg[org] += n
+	}
+	for org, w := range d.waiting {
+		byOrg[org] += len(w)
+	}
+	for org, n := range d.reserved {
+		byOrg[org] += n
+	}
+	for _, n := range byOrg {
+		total += n
+	}
+	return total, byOrg
+}
+
 // Reserve promises the free slots of the organizations' webhooks to an
 // insert about to store events of theirs, as a store.Take: the insert
 // leases fresh deliveries into them and hands them over with Accept, so a
@@ -285,19 +295,14 @@ func (d *Dispatcher) Reserve(orgs []int64) store.Take {
 	if !d.running {
 		return store.Take{}
 	}
-	free := d.cfg.Workers - d.inFlight
-	for _, w := range d.waiting {
-		free -= len(w)
-	}
-	for _, n := range d.reserved {
-		free -= n
-	}
+	total, held := d.holdingLocked()
+	free := d.cfg.Workers - total
 	take := store.Take{LeaseUntil: d.cfg.Now().Add(d.Lease())}
 	for _, org := range orgs {
 		if _, ok := take.Room[org]; ok {
 			continue
 		}
-		n := min(d.cfg.PerWebhook-d.busy[org]-len(d.waiting[org])-d.reserved[org], free)
+		n := min(d.cfg.PerWebhook-held[org], free)
 		if n <= 0 {
 			continue
 		}
