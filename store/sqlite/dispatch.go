@@ -45,8 +45,15 @@ type endpoint struct {
 	org            int64
 	url            string
 	secret         []byte
-	previousSecret []byte
+	previousSecret []byte // nil outside a rotation
 	failingSince   *time.Time
+}
+
+// claimed starts a store.Claimed of the endpoint, leased until then; the
+// caller fills in the delivery.
+func (ep endpoint) claimed(leaseUntil time.Time) store.Claimed {
+	return store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(leaseUntil))}, OrganizationID: ep.org,
+		URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince}
 }
 
 // ClaimDeliveries reads on the reader pool and leases in memory: the
@@ -104,8 +111,7 @@ func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endp
 	}
 	defer rows.Close()
 	for rows.Next() {
-		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(p.LeaseUntil))}, OrganizationID: ep.org,
-			URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince}
+		c := ep.claimed(p.LeaseUntil)
 		var created int64
 		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.EventType, &c.OrderKey,
 			&c.AttemptCount, &created, &c.Body); err != nil {

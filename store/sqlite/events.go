@@ -17,10 +17,7 @@ type route struct {
 	exists, enabled bool
 	disabledReason  string // non-empty when the service disabled it
 	events          []string
-	url             string
-	secret          []byte
-	previousSecret  []byte // nil outside a rotation
-	failingSince    *time.Time
+	endpoint
 }
 
 func (r route) wants(eventType string) bool {
@@ -78,12 +75,10 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			out[i].DeliveryID = d.id
 			if want != nil && want[i] {
 				out[i].Taken = true
-				taken = append(taken, store.Claimed{
-					Lease:      store.Lease{LeaseUntil: fromMs(ms(take.LeaseUntil))},
-					DeliveryID: d.id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
-					OrderKey: e.OrderKey, CreatedAt: fromMs(ms(now)), Body: e.Body, URL: r.url,
-					Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince,
-				})
+				c := r.claimed(take.LeaseUntil)
+				c.DeliveryID, c.EventID, c.EventType, c.OrderKey = d.id, e.ID, e.Type, e.OrderKey
+				c.CreatedAt, c.Body = fromMs(ms(now)), e.Body
+				taken = append(taken, c)
 			}
 			dels = append(dels, d)
 		}
@@ -184,7 +179,7 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 		if _, ok := routes[org]; ok {
 			continue
 		}
-		var r route
+		r := route{endpoint: endpoint{org: org}}
 		var subscribed, state, reason string
 		var failing sql.NullInt64
 		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&r.enabled, &subscribed, &state, &reason,
