@@ -64,6 +64,12 @@ type Store interface {
 	// ReleaseDeliveries gives leased deliveries back, due now, without an
 	// attempt (a graceful shutdown).
 	ReleaseDeliveries(ctx context.Context, leases []Lease) error
+	// ExtendLeases moves each lease that is still current (no outcome
+	// written, not taken over, not ended) to until, and reports in input
+	// order which were moved. The dispatcher keeps the deliveries whose
+	// outcomes it could not write yet, so that a slow write never lets
+	// another claim send them a second time.
+	ExtendLeases(ctx context.Context, leases []Lease, until time.Time) ([]bool, error)
 
 	// ListDeliveries returns the organization's deliveries newest first,
 	// and the cursor of the next page ("" on the last one).
@@ -194,6 +200,9 @@ type Claimed struct {
 	// success (nil when the last attempt succeeded), for disabling an
 	// endpoint that has failed for days.
 	FailingSince *time.Time
+	// RateLimit is the webhook's limit in deliveries per second; 0 is
+	// none.
+	RateLimit int
 }
 
 // AttemptResult is one finished attempt and what it does to its delivery.

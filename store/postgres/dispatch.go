@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -181,4 +182,36 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) err
 		// Another node can send them now, instead of at its next poll.
 		return notify(ctx, tx)
 	})
+}
+
+// ExtendLeases moves the leases that are still current: lease_until is the
+// fencing token, so a lease taken over or ended is left alone.
+func (s *Store) ExtendLeases(ctx context.Context, leases []store.Lease, until time.Time) ([]bool, error) {
+	moved := make([]bool, len(leases))
+	if len(leases) == 0 {
+		return moved, nil
+	}
+	seqs, untils := make([]int64, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		seqs[i], untils[i] = l.DeliverySeq, ms(l.LeaseUntil)
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE deliveries d SET lease_until = $3
+		FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
+		WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'
+		RETURNING d.seq`, seqs, untils, ms(until))
+	if err != nil {
+		return nil, interpret(err)
+	}
+	extended, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, interpret(err)
+	}
+	at := make(map[int64]bool, len(extended))
+	for _, seq := range extended {
+		at[seq] = true
+	}
+	for i, l := range leases {
+		moved[i] = at[l.DeliverySeq]
+	}
+	return moved, nil
 }

@@ -195,3 +195,9 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) err
 	s.leases.release(leases)
 	return nil
 }
+
+// ExtendLeases moves current leases in memory: it writes nothing, so it
+// works on a full disk too.
+func (s *Store) ExtendLeases(ctx context.Context, leases []store.Lease, until time.Time) ([]bool, error) {
+	return s.leases.extend(leases, ms(until)), nil
+}

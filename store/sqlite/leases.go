@@ -134,3 +134,18 @@ func (t *leaseTable) dropOrganization(org int64) {
 		}
 	}
 }
+
+// extend moves the leases that are still current to until.
+func (t *leaseTable) extend(leases []store.Lease, until int64) []bool {
+	moved := make([]bool, len(leases))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, l := range leases {
+		if cur, ok := t.m[l.DeliverySeq]; ok && cur.until == ms(l.LeaseUntil) {
+			cur.until = until
+			t.m[l.DeliverySeq] = cur
+			moved[i] = true
+		}
+	}
+	return moved
+}

@@ -168,6 +168,46 @@ var completeTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("claimed %v: giving back an old lease freed the current one", claimedIDs(c))
 		}
 	},
+	"ExtendedLeaseHoldsAndItsOutcomeIsWritten": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		c := claimOne(t, s, t0, id)
+		until := c.LeaseUntil.Add(time.Hour)
+		moved, err := s.ExtendLeases(t.Context(), []store.Lease{c.Lease}, until)
+		if err != nil || len(moved) != 1 || !moved[0] {
+			t.Fatalf("ExtendLeases = %v, %v; want [true]", moved, err)
+		}
+		if got := claim(t, s, claimParams(c.LeaseUntil.Add(time.Minute))); len(got) != 0 {
+			t.Fatalf("claimed %v after the old lease ran out: the extension did not hold", claimedIDs(got))
+		}
+		// The old lease is no longer the token: its outcome leaves the
+		// delivery alone; the extended one's is written.
+		complete(t, s, result(c, otw.DeliverySucceeded, 200, t0))
+		if d := getDelivery(t, s, org1, id); d.Status != otw.DeliveryPending {
+			t.Fatalf("an outcome on the old lease changed the delivery to %q", d.Status)
+		}
+		c.LeaseUntil = until
+		complete(t, s, result(c, otw.DeliverySucceeded, 200, t0))
+		if d := getDelivery(t, s, org1, id); d.Status != otw.DeliverySucceeded {
+			t.Fatalf("status %q after the outcome on the extended lease, want succeeded", d.Status)
+		}
+	},
+	"ExtendLeavesEndedAndTakenOverLeases": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		done := deliver(t, s, org1, "", t0)
+		d := claimOne(t, s, t0, done)
+		complete(t, s, result(d, otw.DeliverySucceeded, 200, t0))
+		taken := deliver(t, s, org1, "", t0)
+		stale := claimOne(t, s, t0, taken)
+		fresh := claimOne(t, s, stale.LeaseUntil.Add(time.Second), taken)
+		moved, err := s.ExtendLeases(t.Context(), []store.Lease{d.Lease, stale.Lease}, fresh.LeaseUntil.Add(time.Hour))
+		if err != nil || len(moved) != 2 || moved[0] || moved[1] {
+			t.Fatalf("ExtendLeases of a written and a taken-over lease = %v, %v; want [false false]", moved, err)
+		}
+		if got := claim(t, s, claimParams(fresh.LeaseUntil.Add(time.Millisecond))); len(got) != 1 {
+			t.Fatalf("claimed %v once the current lease ran out, want the delivery: a stale extension held it", claimedIDs(got))
+		}
+	},
 	"ReleaseMakesClaimableAtOnce": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		id := deliver(t, s, org1, "", t0)
