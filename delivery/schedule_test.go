@@ -57,21 +57,3 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
-
-func TestNextDelay(t *testing.T) {
-	d := New(Config{Schedule: []time.Duration{time.Second, time.Minute}})
-	now := time.Now()
-	h := http.Header{"Retry-After": {"30"}}
-	if got := d.nextDelay(1, 429, h, now); got != 30*time.Second {
-		t.Errorf("429 Retry-After 30: %s", got)
-	}
-	if got := d.nextDelay(1, 503, http.Header{"Retry-After": {"7200"}}, now); got != time.Minute {
-		t.Errorf("503 Retry-After 2h: %s, want capped at the longest step (1m)", got)
-	}
-	if got := d.nextDelay(1, 500, h, now); got < 800*time.Millisecond || got > 1200*time.Millisecond {
-		t.Errorf("500 with Retry-After: %s; only 429 and 503 are honoured", got)
-	}
-	if got := d.nextDelay(2, 0, nil, now); got < 48*time.Second || got > 72*time.Second {
-		t.Errorf("after attempt 2: %s, want the second step ±20%%", got)
-	}
-}

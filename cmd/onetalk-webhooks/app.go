@@ -163,23 +163,42 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 		a.log.Info("shutting down: no new deliveries; in-flight ones may finish", "grace", a.cfg.shutdownGrace)
 	}
+	// The API and the dispatcher stop side by side, each within the
+	// grace: the dispatcher's Run is bounded whatever the receivers and
+	// the database do, and Shutdown gives up on handlers at the deadline.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.shutdownGrace)
 	defer cancel()
-	_ = srv.Shutdown(sctx)
 	stopDispatch()
-	<-dispatched
+	shut := make(chan struct{})
+	go func() { _ = srv.Shutdown(sctx); close(shut) }()
+	derr := <-dispatched
+	<-shut
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	return err
+	return errors.Join(err, derr)
 }
 
+// closeTimeout bounds closing the committer and the store at exit: with
+// the database gone, a publish still in its insert must not hold the
+// process.
+const closeTimeout = time.Second
+
 func (a *app) close() {
-	if a.committer != nil {
-		a.committer.Close()
-	}
-	if a.store != nil {
-		a.store.Close()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if a.committer != nil {
+			a.committer.Close()
+		}
+		if a.store != nil {
+			a.store.Close()
+		}
+	}()
+	select {
+	case <-closed:
+	case <-time.After(closeTimeout):
+		a.log.Warn("closing the database did not finish; exiting anyway", "after", closeTimeout)
 	}
 }
 

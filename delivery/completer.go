@@ -1,0 +1,280 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/store"
+)
+
+const (
+	// maxBatch bounds one write of outcomes.
+	maxBatch = 512
+	// lingerFor is how long a write waits for more outcomes while
+	// requests are still out: long enough to batch a burst, short next to
+	// a delivery.
+	lingerFor = time.Millisecond
+	// writeTimeout bounds one write: a database that does not answer
+	// fails the write, which is then kept and retried, instead of holding
+	// every outcome behind it.
+	writeTimeout = 5 * time.Second
+	// maxBacklog bounds the outcomes kept for a retry whose slots are
+	// freed meanwhile; beyond it slots stay taken until written, so the
+	// dispatcher slows down instead of growing.
+	maxBacklog = 8192
+)
+
+// completer writes outcomes back to the store in batches (group commit:
+// whatever arrived while the previous write ran goes in the next).
+//
+// A write that fails delays only itself: its outcomes go to a backlog,
+// retried with backoff, and their slots are freed so other deliveries go
+// on. Their leases are extended while they wait, so no claim takes them
+// over: a slow or failing write never causes a second send. The
+// deliveries' order keys stay held meanwhile, since the database still
+// has them pending.
+type completer struct {
+	d       *Dispatcher
+	backlog []outcome // written by no write yet
+	size    int       // outcomes in backlog whose slots are freed
+	failing error     // the last write's error while the backlog is not empty
+	wait    time.Duration
+}
+
+func newCompleter(d *Dispatcher) *completer { return &completer{d: d} }
+
+// run writes until d.results is closed and the backlog is written, or ctx
+// ends. It returns an error naming what it could not write.
+func (c *completer) run(ctx context.Context) error {
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	results := c.d.results
+	for results != nil || len(c.backlog) > 0 {
+		var batch []outcome
+		select {
+		case o, open := <-results:
+			if !open {
+				results = nil
+				if len(c.backlog) > 0 {
+					retry.Reset(0) // last chance: at once
+				}
+				continue
+			}
+			batch = c.collect(o)
+		case <-retry.C:
+		case <-ctx.Done():
+			return c.unwritten(ctx)
+		}
+		if c.write(ctx, batch) {
+			c.wait = 0
+			continue
+		}
+		c.wait = min(max(2*c.wait, 50*time.Millisecond), 5*time.Second)
+		retry.Reset(c.wait)
+	}
+	return nil
+}
+
+// collect gathers a batch from its first outcome: what arrives while
+// requests still out may finish within lingerFor. The moment counts from
+// the batch's first outcome: waiting for each next one instead would hold
+// the batch, and every slot in it, for as long as outcomes keep coming.
+func (c *completer) collect(first outcome) []outcome {
+	batch := []outcome{first}
+	linger := time.NewTimer(lingerFor)
+	defer linger.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case o, open := <-c.d.results:
+			if !open {
+				return batch
+			}
+			batch = append(batch, o)
+			continue
+		default:
+		}
+		if c.d.InFlight() <= len(batch) {
+			return batch // nothing more is coming
+		}
+		select {
+		case o, open := <-c.d.results:
+			if !open {
+				return batch
+			}
+			batch = append(batch, o)
+		case <-linger.C:
+			return batch
+		}
+	}
+	return batch
+}
+
+// write stores the backlog and batch in one transaction. On success it
+// frees the batch's slots, records the metrics and disables what must be
+// disabled. On failure the batch joins the backlog (its slots freed while
+// the backlog has room) and the backlog's leases are extended. It reports
+// whether everything was written.
+func (c *completer) write(ctx context.Context, batch []outcome) bool {
+	d := c.d
+	all := append(c.backlog[:len(c.backlog):len(c.backlog)], batch...)
+	results := make([]store.AttemptResult, 0, len(all))
+	var released []store.Lease
+	for _, o := range all {
+		if o.aborted {
+			released = append(released, o.result.Lease)
+		} else {
+			results = append(results, o.result)
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	err := d.cfg.Store.CompleteAttempts(wctx, results)
+	cancel()
+	if err != nil {
+		c.keep(ctx, batch, err)
+		return false
+	}
+	if c.failing != nil {
+		d.cfg.Logger.Info("writing delivery attempts works again", "attempts", len(results))
+	}
+	c.failing = nil
+	fromBacklog := c.backlog
+	c.backlog, c.size = nil, 0
+	d.giveBack(ctx, released)
+	// Many requests to one endpoint can answer 410 in one batch: disable
+	// it once.
+	reasons := make(map[int64]string)
+	retries := false
+	for _, o := range all {
+		if o.aborted {
+			continue
+		}
+		r := o.result
+		kind := r.Status
+		if !r.NextAttemptAt.IsZero() {
+			d.scheduleWake(r.NextAttemptAt)
+			kind, retries = "retry", true
+		}
+		code := 0
+		if r.Attempt.StatusCode != nil {
+			code = *r.Attempt.StatusCode
+		}
+		d.cfg.Metrics.Attempt(code, o.took, kind)
+		if o.disable != "" {
+			reasons[r.OrganizationID] = o.disable
+		}
+	}
+	// Slots: the batch's now; the backlog's were freed when kept, except
+	// those kept beyond maxBacklog.
+	free := batch
+	for _, o := range fromBacklog {
+		if o.holdsSlot {
+			free = append(free, o)
+		}
+	}
+	claim := d.release(free, reasons)
+	d.startWaiting()
+	for org, reason := range reasons {
+		dctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		if err := d.cfg.Store.DisableWebhook(dctx, org, reason, d.cfg.Now()); err != nil {
+			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)
+		} else {
+			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
+		}
+		cancel()
+	}
+	// A claim follows when waiting work runs short; a scheduled retry
+	// wakes the loop to time its sleep.
+	if claim || retries {
+		d.Notify()
+	}
+	return true
+}
+
+// keep adds a batch that could not be written to the backlog, frees the
+// slots of as many as the backlog has room for, and extends the leases of
+// everything kept so that no other claim sends them meanwhile.
+func (c *completer) keep(ctx context.Context, batch []outcome, err error) {
+	d := c.d
+	if c.failing == nil || len(batch) > 0 {
+		d.cfg.Logger.Error("writing delivery attempts failed; kept and retried with backoff",
+			"err", err, "attempts", len(c.backlog)+len(batch))
+	}
+	c.failing = err
+	var free []outcome
+	for _, o := range batch {
+		if c.size < maxBacklog {
+			c.size++
+			free = append(free, o)
+		} else {
+			o.holdsSlot = true
+		}
+		c.backlog = append(c.backlog, o)
+	}
+	if len(free) > 0 {
+		d.release(free, nil)
+		d.startWaiting()
+		d.Notify()
+	}
+	c.extend(ctx)
+}
+
+// extend renews the leases of kept outcomes that would run out before the
+// next retries: a lease lost here lets another claim send the delivery a
+// second time.
+func (c *completer) extend(ctx context.Context) {
+	d := c.d
+	soon := d.cfg.Now().Add(d.Lease() / 2)
+	var leases []store.Lease
+	var at []int
+	for i, o := range c.backlog {
+		if !o.aborted && o.result.LeaseUntil.Before(soon) {
+			leases = append(leases, o.result.Lease)
+			at = append(at, i)
+		}
+	}
+	if len(leases) == 0 {
+		return
+	}
+	until := d.cfg.Now().Add(d.Lease())
+	ectx, cancel := context.WithTimeout(ctx, writeTimeout)
+	moved, err := d.cfg.Store.ExtendLeases(ectx, leases, until)
+	cancel()
+	if err != nil {
+		d.cfg.Logger.Warn("extending the leases of unwritten attempts failed", "err", err, "deliveries", len(leases))
+		return
+	}
+	for j, i := range at {
+		if moved[j] {
+			c.backlog[i].result.LeaseUntil = until
+		}
+	}
+}
+
+// unwritten is Run's error when the completer had to stop with outcomes
+// left: the attempts were made, and their deliveries will be sent again
+// once their leases run out.
+func (c *completer) unwritten(ctx context.Context) error {
+	n := 0
+	for _, o := range c.backlog {
+		if !o.aborted {
+			n++
+		}
+	}
+	// Run closes results once every request has ended, which the abort
+	// at the end of the grace makes immediate.
+	for o := range c.d.results {
+		if !o.aborted {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	cause := c.failing
+	if cause == nil {
+		cause = context.Cause(ctx)
+	}
+	return fmt.Errorf("%d delivery attempts could not be written (%w); their deliveries will be sent again once their leases run out", n, cause)
+}

@@ -1,0 +1,178 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
+	"github.com/onetalk/onetalk-webhooks/store/sqlite"
+)
+
+// faultyStore is a real SQLite store whose outcome writes fail while down
+// is set, as a full disk or a lost database makes them fail.
+type faultyStore struct {
+	*sqlite.Store
+	down   atomic.Bool
+	writes atomic.Int32
+}
+
+var errDiskFull = errors.New("database or disk is full")
+
+func (f *faultyStore) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
+	f.writes.Add(1)
+	if f.down.Load() {
+		return errDiskFull
+	}
+	return f.Store.CompleteAttempts(ctx, results)
+}
+
+// clock is a test's time, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// completerFixture is a dispatcher that is not running, on a faulty store
+// with n deliveries of organization 1 claimed and counted in flight as if
+// their requests had just ended.
+func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, []outcome) {
+	t.Helper()
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	clk := &clock{now: time.Now()}
+	now := clk.Now()
+	if err := s.CreateOrganization(ctx, otw.Organization{ID: 1, Name: "Org", CreatedAt: now},
+		otw.APIKey{ID: "key_1", OrganizationID: 1, Hash: []byte{1}, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveWebhook(ctx, 1, otw.WebhookSettings{Enabled: true, URL: "http://127.0.0.1:1/",
+		SubscribedEvents: []string{"case_resolved"}}, []byte("k"), now); err != nil {
+		t.Fatal(err)
+	}
+	var events []otw.Event
+	for range n {
+		events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "case_resolved",
+			Body: []byte(`{}`), CreatedAt: now})
+	}
+	if _, _, err := s.InsertEvents(ctx, events, now, store.Take{}); err != nil {
+		t.Fatal(err)
+	}
+	f := &faultyStore{Store: s}
+	d := New(Config{Store: f, Client: &http.Client{}, Now: clk.Now, Timeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	claimed, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(d.Lease()), Limit: n, PerOrganization: n})
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	var batch []outcome
+	for i := range claimed {
+		batch = append(batch, d.exec.rules.judge(&claimed[i], response{code: 200}, now, now))
+	}
+	d.inFlight, d.busy[1] = n, n
+	return d, f, clk, batch
+}
+
+// A write that fails keeps its outcomes and frees their slots, so other
+// deliveries go on; their leases are extended while the write is retried,
+// so no claim sends them again; once the store takes writes again, the
+// kept outcomes are written.
+func TestFailingWriteIsKeptAndDelaysOnlyItself(t *testing.T) {
+	ctx := t.Context()
+	d, f, clk, batch := completerFixture(t, 3)
+	c := d.done
+	f.down.Store(true)
+	if c.write(ctx, batch) {
+		t.Fatal("a failed write reported written")
+	}
+	if d.InFlight() != 0 || len(c.backlog) != 3 {
+		t.Fatalf("after a failed write: %d in flight, %d kept; want the slots freed and 3 kept", d.InFlight(), len(c.backlog))
+	}
+
+	// Past the lease: a retry extends what it keeps, so a claim finds
+	// nothing to take over.
+	clk.add(d.Lease() - time.Second)
+	if c.write(ctx, nil) {
+		t.Fatal("a failed retry reported written")
+	}
+	clk.add(2 * time.Second)
+	if again, err := f.Store.ClaimDeliveries(ctx, store.ClaimParams{Now: clk.Now(), LeaseUntil: clk.Now().Add(time.Minute),
+		Limit: 10, PerOrganization: 10}); err != nil || len(again) != 0 {
+		t.Fatalf("claimed %d past the first lease while the outcomes were kept (%v): they would be sent twice", len(again), err)
+	}
+
+	f.down.Store(false)
+	if !c.write(ctx, nil) {
+		t.Fatal("the retry failed with the store up")
+	}
+	if len(c.backlog) != 0 {
+		t.Fatalf("%d still kept after a successful write", len(c.backlog))
+	}
+	for _, o := range batch {
+		dl, err := f.Store.GetDelivery(ctx, 1, deliveryID(t, f, o))
+		if err != nil || dl.Status != otw.DeliverySucceeded || len(dl.Attempts) != 1 {
+			t.Fatalf("delivery after the kept write: %v, status %q, %d attempts; want succeeded with one", err, dl.Status, len(dl.Attempts))
+		}
+	}
+}
+
+// deliveryID finds the ID of an outcome's delivery by its seq.
+func deliveryID(t *testing.T, f *faultyStore, o outcome) string {
+	t.Helper()
+	page, _, err := f.Store.ListDeliveries(t.Context(), store.ListParams{OrganizationID: 1, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The list is newest first and seqs ascend from 1 in a fresh file.
+	return page[len(page)-int(o.result.DeliverySeq)].ID
+}
+
+// At shutdown with the store failing, Run still returns within the grace
+// and a moment, and says how many attempts it could not write.
+func TestRunStopsWithinTheGraceWhenWritesFail(t *testing.T) {
+	d, f, _, batch := completerFixture(t, 2)
+	f.down.Store(true)
+	d.cfg.ShutdownGrace = 200 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(ctx) }()
+	for _, o := range batch {
+		d.results <- o
+	}
+	for f.writes.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	stopped := time.Now()
+	select {
+	case err := <-ran:
+		if took := time.Since(stopped); took > d.cfg.ShutdownGrace+writeMargin+time.Second {
+			t.Fatalf("Run took %s to stop with a grace of %s", took, d.cfg.ShutdownGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "2 delivery attempts could not be written") || !errors.Is(err, errDiskFull) {
+			t.Fatalf("Run = %v, want it to say 2 attempts were not written, and why", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not stop with the store failing")
+	}
+}

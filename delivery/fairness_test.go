@@ -1,0 +1,100 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/store"
+	"github.com/onetalk/onetalk-webhooks/store/sqlite"
+)
+
+// Four tenants whose receivers never answer, with more deliveries than
+// the workers, cannot keep a fifth tenant waiting: its delivery goes out
+// while theirs still hang (before the fix, 4 × PerWebhook took every
+// worker and the fifth waited for the first timeout).
+func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
+	ctx := t.Context()
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(hang)
+	arrived := make(chan string, 10)
+	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- r.Header.Get("webhook-id")
+	}))
+	defer healthy.Close()
+
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	for org := int64(1); org <= 5; org++ {
+		url := slow.URL
+		if org == 5 {
+			url = healthy.URL
+		}
+		if err := s.CreateOrganization(ctx, otw.Organization{ID: org, Name: "Org", CreatedAt: now},
+			otw.APIKey{ID: fmt.Sprint("key_", org), OrganizationID: org, Hash: []byte{byte(org)}, CreatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveWebhook(ctx, org, otw.WebhookSettings{Enabled: true, URL: url,
+			SubscribedEvents: []string{"case_resolved"}}, []byte("k"), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish := func(org int64, n int) []otw.Event {
+		var events []otw.Event
+		for range n {
+			events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: org, Type: "case_resolved",
+				Body: []byte(`{}`), CreatedAt: time.Now()})
+		}
+		if _, _, err := s.InsertEvents(ctx, events, time.Now(), store.Take{}); err != nil {
+			t.Fatal(err)
+		}
+		return events
+	}
+	for org := int64(1); org <= 4; org++ {
+		publish(org, 30)
+	}
+	const timeout = 20 * time.Second
+	d := delivery.New(delivery.Config{Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil },
+		Client: &http.Client{}, Workers: 32, PerWebhook: 8, Timeout: timeout, PollInterval: 20 * time.Millisecond,
+		ShutdownGrace: 100 * time.Millisecond})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+
+	// Wait until the hanging tenants hold all the workers they may.
+	for deadline := time.Now().Add(5 * time.Second); d.InFlight() < 28; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d requests out to the hanging tenants, want 28 (32 less the reserve)", d.InFlight())
+		}
+	}
+	for range 3 {
+		e := publish(5, 1)[0]
+		d.Notify()
+		select {
+		case id := <-arrived:
+			if id != e.ID {
+				t.Fatalf("arrived %s, want %s", id, e.ID)
+			}
+		case <-time.After(timeout / 2):
+			t.Fatalf("the healthy tenant's delivery did not go out while the others hung (%d in flight)", d.InFlight())
+		}
+	}
+}

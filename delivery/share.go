@@ -1,0 +1,49 @@
+package delivery
+
+// share divides the workers among the organizations that have work, so
+// that no tenant's endpoint, however slow, delays another tenant.
+//
+// Requests to a hanging endpoint cannot be taken back before their
+// timeout, so the rule keeps workers free instead: the last eighth of
+// them (the reserve) goes only to organizations with no request out, one
+// each. Above the reserve, scarce workers go first to the organizations
+// that hold the fewest (startWaiting visits them in that order, one
+// request each per round: max-min fair), up to PerWebhook each. So a few
+// tenants whose receivers hang hold at most seven eighths of the workers,
+// a tenant that appears meanwhile starts at once from the reserve, and a
+// tenant alone still uses what PerWebhook allows.
+type share struct {
+	workers    int
+	perWebhook int
+	// reserve is the workers kept for organizations with nothing out: an
+	// eighth, none when there are fewer than eight.
+	reserve int
+}
+
+func newShare(workers, perWebhook int) share {
+	return share{workers: workers, perWebhook: perWebhook, reserve: workers / 8}
+}
+
+// part is each active organization's equal part of the workers above the
+// reserve.
+func (s share) part(active int) int {
+	return max(1, (s.workers-s.reserve)/max(1, active))
+}
+
+// mayStart reports whether an organization with busy requests out may
+// start one more while inFlight are out in all.
+func (s share) mayStart(busy, inFlight int) bool {
+	if inFlight >= s.workers || busy >= s.perWebhook {
+		return false
+	}
+	return s.workers-inFlight > s.reserve || busy == 0
+}
+
+// holdCap bounds what an organization holds claimed (in flight and
+// waiting for a slot) while active organizations have work: a round ahead
+// of its part, so a freed slot is filled without waiting for a claim, and
+// no more, so that deliveries do not sit leased behind a slow endpoint
+// while others could use the room.
+func (s share) holdCap(active int) int {
+	return 2 * min(s.perWebhook, s.part(active))
+}
