@@ -254,27 +254,31 @@ func (c *completer) extend(ctx context.Context) {
 
 // unwritten is Run's error when the completer had to stop with outcomes
 // left: the attempts were made, and their deliveries will be sent again
-// once their leases run out.
+// once their leases run out; so will those cut short and not given back.
 func (c *completer) unwritten(ctx context.Context) error {
-	n := 0
-	for _, o := range c.backlog {
-		if !o.aborted {
-			n++
+	attempts, cut := 0, 0
+	count := func(o outcome) {
+		if o.aborted {
+			cut++
+		} else {
+			attempts++
 		}
+	}
+	for _, o := range c.backlog {
+		count(o)
 	}
 	// Run closes results once every request has ended, which the abort
 	// at the end of the grace makes immediate.
 	for o := range c.d.results {
-		if !o.aborted {
-			n++
-		}
+		count(o)
 	}
-	if n == 0 {
+	if attempts+cut == 0 {
 		return nil
 	}
 	cause := c.failing
 	if cause == nil {
 		cause = context.Cause(ctx)
 	}
-	return fmt.Errorf("%d delivery attempts could not be written (%w); their deliveries will be sent again once their leases run out", n, cause)
+	return fmt.Errorf("%d delivery attempts could not be written and %d deliveries cut short could not be given back (%w); "+
+		"they will be sent again once their leases run out", attempts, cut, cause)
 }

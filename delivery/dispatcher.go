@@ -9,6 +9,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -198,7 +199,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	defer grace.Stop()
 	lastWrite := time.AfterFunc(d.cfg.ShutdownGrace+writeMargin, stopWrites)
 	defer lastWrite.Stop()
-	d.stop(writeCtx)
+	stopErr := d.stop(writeCtx)
 	requests := make(chan struct{})
 	go func() { d.sending.Wait(); close(requests) }()
 	select {
@@ -208,13 +209,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		<-requests
 	}
 	close(d.results)
-	return <-completed
+	return errors.Join(stopErr, <-completed)
 }
 
 // stop ends the claim loop's part: no request starts from now on, and the
 // waiting deliveries are given back, due at once, for the next start or
-// another node.
-func (d *Dispatcher) stop(ctx context.Context) {
+// another node. It says how many could not be.
+func (d *Dispatcher) stop(ctx context.Context) error {
 	d.mu.Lock()
 	d.running = false
 	var leases []store.Lease
@@ -225,23 +226,29 @@ func (d *Dispatcher) stop(ctx context.Context) {
 		delete(d.waiting, org)
 	}
 	d.mu.Unlock()
-	d.giveBack(ctx, leases)
+	if err := d.giveBack(ctx, leases); err != nil {
+		return fmt.Errorf("%d waiting deliveries could not be given back (%w); they are due again once their leases run out", len(leases), err)
+	}
+	return nil
 }
 
 // giveBackTimeout bounds one give-back: when the database does not answer,
 // the leases run out on their own.
 const giveBackTimeout = 2 * time.Second
 
-func (d *Dispatcher) giveBack(ctx context.Context, leases []store.Lease) {
+// giveBack releases leases, due at once. When it fails their leases run
+// out on their own; only the wait is longer.
+func (d *Dispatcher) giveBack(ctx context.Context, leases []store.Lease) error {
 	if len(leases) == 0 {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, giveBackTimeout)
 	defer cancel()
-	if err := d.cfg.Store.ReleaseDeliveries(ctx, leases); err != nil && !errors.Is(err, context.Canceled) {
-		// Their leases run out on their own; only the wait is longer.
+	err := d.cfg.Store.ReleaseDeliveries(ctx, leases)
+	if err != nil {
 		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(leases))
 	}
+	return err
 }
 
 // sleep is how long to wait for a wake-up: until the earliest retry this
