@@ -26,6 +26,26 @@ var retryTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("AttemptCount = %d on the manual retry, want 1", c.AttemptCount)
 		}
 	},
+	// The order rule after a failure for good: the later deliveries of the
+	// key went on; a retry of the failed one sends it after them (a late
+	// status, which the receiver tells by the payload's own time), and
+	// what is published meanwhile waits behind it again.
+	"RetryOfAFailedDeliveryComesAfterLaterOnesAndHoldsItsKey": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		first := deliver(t, s, org1, "m:7", t0)
+		second := deliver(t, s, org1, "m:7", t0)
+		sendOnce(t, s, first, otw.DeliveryFailed, 0, t0)
+		sendOnce(t, s, second, otw.DeliverySucceeded, 200, t0)
+		now := t0.Add(time.Hour)
+		if err := s.RetryDelivery(t.Context(), org1, first, now); err != nil {
+			t.Fatal(err)
+		}
+		third := deliver(t, s, org1, "m:7", now)
+		c := claim(t, s, claimParams(now))
+		wantSameIDs(t, "claim after the retry", claimedIDs(c), first)
+		complete(t, s, result(c[0], otw.DeliverySucceeded, 200, now))
+		claimOne(t, s, now, third)
+	},
 	"RetryUnknownOrOthers": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		newSubscribedOrg(t, s, org2)
