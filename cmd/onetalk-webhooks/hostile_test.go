@@ -2,8 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -202,5 +206,128 @@ func TestShutdownWithPinnedRequests(t *testing.T) {
 		t.Logf("serve exited %s after SIGTERM (--shutdown-grace 3s): %v", time.Since(start).Round(time.Millisecond), s.cmd.ProcessState)
 	case <-time.After(bound):
 		t.Fatalf("serve still running %s after SIGTERM with --shutdown-grace 3s and requests pinned by %d hostile receivers", bound, len(hostile))
+	}
+}
+
+// dbProxy forwards TCP connections to a database until it is cut: then it
+// refuses new connections and closes the open ones (refuse), or keeps every
+// connection open and answers nothing (blackhole), as a database behind a
+// partition does.
+type dbProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  []net.Conn
+	cut    string // "", "refuse" or "blackhole"
+}
+
+func startDBProxy(t *testing.T, target string) *dbProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &dbProxy{ln: ln, target: target}
+	t.Cleanup(func() { p.setCut("refuse") })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			cut := p.cut
+			p.conns = append(p.conns, c)
+			p.mu.Unlock()
+			if cut != "" {
+				go io.Copy(io.Discard, c) // blackholed: held, never answered
+				continue
+			}
+			db, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, db)
+			p.mu.Unlock()
+			go p.pipe(db, c)
+			go p.pipe(c, db)
+		}
+	}()
+	return p
+}
+
+// pipe copies from src to dst until the proxy is cut; blackholed, it goes
+// on reading src and drops what it reads. Either side's end closes both.
+func (p *dbProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		p.mu.Lock()
+		cut := p.cut
+		p.mu.Unlock()
+		if n > 0 && cut == "" {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *dbProxy) setCut(how string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cut = how
+	if how == "refuse" {
+		p.ln.Close()
+		for _, c := range p.conns {
+			c.Close()
+		}
+	}
+}
+
+// SIGTERM ends serve within --shutdown-grace while requests are pinned and
+// PostgreSQL is gone: refusing connections, or holding them and answering
+// nothing.
+func TestShutdownWithTheDatabaseDown(t *testing.T) {
+	requirePostgres(t)
+	t.Parallel()
+	for _, how := range []string{"refuse", "blackhole"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			args := postgresDB.args(t, dir)
+			u, err := url.Parse(args[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy := startDBProxy(t, u.Host)
+			u.Host = proxy.ln.Addr().String()
+			args[1] = u.String()
+			s := startServer(t, dir, append(args, "--delivery-timeout", "30s", "--shutdown-grace", "3s", "--retry-schedule", "1h")...)
+			h := startHostile(t, hostileSilent)
+			s.createOrg(2001, h.URL)
+			s.mustDo(202, "POST", "/v1/events/batch", s.Token, hostileBatch(2001, 3))
+			eventually(t, 5*time.Second, "the hostile receiver to hold three requests", func() bool { return h.requests.Load() >= 3 })
+
+			proxy.setCut(how)
+			start := time.Now()
+			if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			const bound = 6 * time.Second // a hang detector: the grace, a second, and margin
+			select {
+			case <-s.exited:
+				t.Logf("serve exited %s after SIGTERM (--shutdown-grace 3s, database %s): %v", time.Since(start).Round(time.Millisecond), how, s.cmd.ProcessState)
+			case <-time.After(bound):
+				t.Fatalf("serve still running %s after SIGTERM with --shutdown-grace 3s, requests pinned and the database down (%s)", bound, how)
+			}
+		})
 	}
 }
