@@ -39,6 +39,8 @@ type benchConfig struct {
 	backlog     int
 	limitFor    time.Duration
 	cpuProfile  string
+	hostile     bool          // the hostile-tenants scenario instead (bench_hostile.go)
+	hostileFor  time.Duration // how long its healthy tenant publishes
 }
 
 // bench measures the service on this machine (SPEC §7): the real HTTP API
@@ -58,8 +60,13 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&bc.backlog, "backlog", 0, "first fill this many pending deliveries with the dispatcher stopped (the receiver down), then start it and measure the drain; replaces --events")
 	fs.DurationVar(&bc.limitFor, "limit-for", 3*time.Second, "how long to measure the plain-POST limit")
 	fs.StringVar(&bc.cpuProfile, "cpuprofile", "", "write a CPU profile of the service's part of the run to this file")
+	fs.BoolVar(&bc.hostile, "hostile", false, "instead: five hostile tenants (101 held, endless 1xx, silent, drip-fed, 1 MB of headers) with 150 deliveries each while a healthy one publishes every 200 ms; then SIGTERM with a 3 s grace")
+	fs.DurationVar(&bc.hostileFor, "hostile-for", 20*time.Second, "with --hostile: how long the healthy tenant publishes")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if bc.hostile {
+		return runHostileBench(ctx, bc, stdout, stderr)
 	}
 	if bc.backlog > 0 {
 		bc.events = bc.backlog
@@ -341,11 +348,16 @@ func benchServiceConfig(ctx context.Context, db string) (config, func(), error) 
 
 // benchSetup creates the organization and its webhook through the API.
 func benchSetup(client *http.Client, base, admin, receiverURL string) error {
+	return benchOrg(client, base, admin, 1111, receiverURL)
+}
+
+// benchOrg creates organization id with a webhook to receiverURL.
+func benchOrg(client *http.Client, base, admin string, id int, receiverURL string) error {
 	var org struct{ APIKey string }
-	if err := benchCall(client, "POST", base+"/v1/organizations", admin, `{"organizationID":1111,"name":"Bench"}`, 201, &org); err != nil {
+	if err := benchCall(client, "POST", base+"/v1/organizations", admin, fmt.Sprintf(`{"organizationID":%d,"name":"Bench %d"}`, id, id), 201, &org); err != nil {
 		return err
 	}
-	return benchCall(client, "PUT", base+"/v1/organizations/1111/webhook", org.APIKey,
+	return benchCall(client, "PUT", fmt.Sprintf("%s/v1/organizations/%d/webhook", base, id), org.APIKey,
 		`{"enabled":true,"url":"`+receiverURL+`","subscribedEvents":["integration_message_status","case_resolved"]}`, 200, nil)
 }
 
