@@ -39,6 +39,10 @@ type completer struct {
 	backlog []outcome // written by no write yet
 	size    int       // outcomes in backlog whose slots are freed
 	failing error     // the last write's error while the backlog is not empty
+	// notGivenBack counts deliveries cut short by shutdown whose give-back
+	// failed: Run's error names them.
+	notGivenBack int
+	givingBack   error
 	wait    time.Duration
 }
 
@@ -73,6 +77,10 @@ func (c *completer) run(ctx context.Context) error {
 		}
 		c.wait = min(max(2*c.wait, 50*time.Millisecond), 5*time.Second)
 		retry.Reset(c.wait)
+	}
+	if c.notGivenBack > 0 {
+		return fmt.Errorf("%d deliveries cut short could not be given back (%w); they are due again once their leases run out",
+			c.notGivenBack, c.givingBack)
 	}
 	return nil
 }
@@ -141,7 +149,10 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 	c.failing = nil
 	fromBacklog := c.backlog
 	c.backlog, c.size = nil, 0
-	d.giveBack(ctx, released)
+	if err := d.giveBack(ctx, released); err != nil {
+		c.notGivenBack += len(released)
+		c.givingBack = err
+	}
 	// Many requests to one endpoint can answer 410 in one batch: disable
 	// it once.
 	reasons := make(map[int64]string)
@@ -272,6 +283,7 @@ func (c *completer) unwritten(ctx context.Context) error {
 	for o := range c.d.results {
 		count(o)
 	}
+	cut += c.notGivenBack
 	if attempts+cut == 0 {
 		return nil
 	}

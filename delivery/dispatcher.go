@@ -153,7 +153,7 @@ func (d *Dispatcher) Notify() {
 
 // writeMargin is how long after the grace the completer may still write
 // what the requests' last moments produced.
-const writeMargin = 750 * time.Millisecond
+const writeMargin = 500 * time.Millisecond
 
 // Run delivers until ctx ends. Then it stops claiming, lets in-flight
 // requests finish within the grace period, aborts and gives back the

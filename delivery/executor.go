@@ -84,7 +84,14 @@ var errSwitchingProtocols = errors.New("the endpoint answered 101 Switching Prot
 // attempt takes before its final status; more fail it.
 const max1xx = 5
 
-var errEndless1xx = fmt.Errorf("the endpoint sent more than %d informational (1xx) responses and no final status", max1xx)
+// endless1xxError fails an attempt answered with informational responses
+// beyond max1xx.
+type endless1xxError struct{ last int }
+
+func (e endless1xxError) Error() string {
+	return fmt.Sprintf("the endpoint sent more than %d informational (1xx) responses and no final status; the last was %d %s",
+		max1xx, e.last, http.StatusText(e.last))
+}
 
 // send makes the HTTP request under the attempt's deadline and returns
 // the status code, the first 4 KiB of the body and the headers.
@@ -99,7 +106,7 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
 		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
 			if informational++; informational > max1xx {
-				return fmt.Errorf("%w; the last was %d %s", errEndless1xx, code, http.StatusText(code))
+				return endless1xxError{last: code}
 			}
 			return nil
 		},
@@ -139,6 +146,7 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 // describe turns a transport error into what the delivery log shows.
 func describe(err error, timeout time.Duration) string {
 	var ne net.Error
+	var endless endless1xxError
 	switch {
 	case errors.Is(err, netguard.ErrForbiddenAddress):
 		return unwrapURL(err).Error()
@@ -146,8 +154,8 @@ func describe(err error, timeout time.Duration) string {
 		return fmt.Sprintf("no complete answer within %s", timeout)
 	case strings.Contains(err.Error(), "server response headers exceeded"):
 		return fmt.Sprintf("the response headers were larger than %d KiB", maxResponseHeader>>10)
-	case errors.Is(err, errEndless1xx):
-		return unwrapURL(err).Error()
+	case errors.As(err, &endless):
+		return endless.Error() // without the transport's "connection broken" around it
 	}
 	return unwrapURL(err).Error()
 }

@@ -182,7 +182,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 // closeTimeout bounds closing the committer and the store at exit: with
 // the database gone, a publish still in its insert must not hold the
 // process.
-const closeTimeout = time.Second
+const closeTimeout = 300 * time.Millisecond
 
 func (a *app) close() {
 	closed := make(chan struct{})
