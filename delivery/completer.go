@@ -43,7 +43,7 @@ type completer struct {
 	// failed: Run's error names them.
 	notGivenBack int
 	givingBack   error
-	wait    time.Duration
+	wait         time.Duration
 }
 
 func newCompleter(d *Dispatcher) *completer { return &completer{d: d} }
