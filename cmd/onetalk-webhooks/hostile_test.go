@@ -63,8 +63,8 @@ func TestHostileReceiverAttemptEnds(t *testing.T) {
 			var attempts []map[string]any
 			for deadline := time.Now().Add(wait); len(attempts) == 0; time.Sleep(50 * time.Millisecond) {
 				if time.Now().After(deadline) {
-					t.Fatalf("a %s receiver: no attempt recorded %s after publishing (delivery timeout %s); the delivery: %v; %d request(s) reached the receiver",
-						c.kind, wait, timeout, d, h.requests.Load())
+					t.Fatalf("the %s receiver: no attempt recorded %s after publishing (delivery timeout %s); the delivery is %v with %v attempts; %d request(s) reached the receiver",
+						c.kind, wait, timeout, d["status"], d["attemptCount"], h.requests.Load())
 				}
 				d, attempts = s.attemptsOf(1111, key, id)
 			}
@@ -75,9 +75,9 @@ func TestHostileReceiverAttemptEnds(t *testing.T) {
 				t.Errorf("%d attempts recorded, want 1: %v", len(attempts), attempts)
 			}
 			if d["status"] == "succeeded" || msg == "" {
-				t.Errorf("a %s receiver: delivery %v with attempt error %q; want a failed attempt that says what came back", c.kind, d["status"], msg)
+				t.Errorf("the %s receiver: delivery %v with attempt error %q; want a failed attempt that says what came back", c.kind, d["status"], msg)
 			} else if !containsAny(msg, c.says) {
-				t.Errorf("a %s receiver: the attempt's error %q does not say what came back (want one of %q)", c.kind, msg, c.says)
+				t.Errorf("the %s receiver: the attempt's error %q does not say what came back (want one of %q)", c.kind, msg, c.says)
 			}
 			time.Sleep(200 * time.Millisecond) // room for a second request, were one sent
 			if n := h.requests.Load(); n != 1 {
