@@ -88,8 +88,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 		taken, due, err := insertRows(ctx, s.pool, events, fresh, out, now, take)
 		if err != nil {
-			return nil, nil, interpret(err)
+			return nil, nil, s.failed(err)
 		}
+		s.faults.Clear() // a publish commits again
 		if due > len(taken) {
 			// The rest is for any node's claim. The events are committed
 			// whatever happens here: a lost notification costs a poll
@@ -117,6 +118,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 	if err != nil {
 		return nil, nil, err
 	}
+	s.faults.Clear()
 	return out, taken, nil
 }
 

@@ -109,6 +109,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		s.leases.release(store.Leases(taken))
 		return nil, nil, err
 	}
+	s.faults.Clear() // a publish commits again
 	return out, taken, nil
 }
 
