@@ -32,8 +32,8 @@ func unavailable(err error) *otw.Error {
 			msg = "the database is out of memory"
 		case pe.Code == "53300": // too_many_connections
 			msg = "the database has no connection to spare"
-		case pe.Code == "57P01", pe.Code == "57P02": // admin_shutdown, crash_shutdown
-			msg = "the database is shutting down"
+		case pe.Code == "57P01", pe.Code == "57P02": // admin_shutdown (or a terminated backend), crash_shutdown
+			msg = "the database closed the connection"
 		case pe.Code == "57P03": // cannot_connect_now
 			msg = "the database is starting up"
 		case pe.Code == "25006": // read_only_sql_transaction: a standby

@@ -38,6 +38,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListDeliveries", listTests},
 		{"RetryAndRecover", retryTests},
 		{"DeliveryStats", statsTests},
+		{"Health", healthTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
