@@ -3,6 +3,8 @@ package main
 import (
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -190,7 +192,7 @@ func TestUnreachablePostgresAnswers503AndRecovers(t *testing.T) {
 	args[1] = u.String()
 	rc := newReceiver(t, nil)
 	s := startServer(t, dir, args...)
-	s.createOrg(1111, rc.URL)
+	orgKey := s.createOrg(1111, rc.URL)
 	accepted := map[string]bool{}
 	publish := func(trx string) response {
 		ans := s.do("POST", "/v1/events", s.Token, messageStatus(1111, trx, "delivered"))
@@ -210,6 +212,18 @@ func TestUnreachablePostgresAnswers503AndRecovers(t *testing.T) {
 	}
 	if d := problemOf(t, "/readyz with the database gone", s.do("GET", "/readyz", "", nil)); d != gone {
 		t.Fatalf("/readyz with the database gone: detail %q, want %q", d, gone)
+	}
+
+	// The web UI's sign-in looks the key up: the same fault, as a page.
+	page, err := http.PostForm(s.URL+"/login", url.Values{"token": {orgKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 503 || page.Header.Get("Retry-After") == "" || !strings.Contains(string(body), "The database does not answer.") {
+		t.Fatalf("sign-in with the database gone: %d, Retry-After %q; want 503 saying the database does not answer:\n%s",
+			page.StatusCode, page.Header.Get("Retry-After"), body)
 	}
 
 	if err := r.Restore(); err != nil {
