@@ -26,6 +26,11 @@ type Event struct {
 	// IdempotencyKey, when set, makes a second publish with the same key
 	// return this event instead of creating another.
 	IdempotencyKey string
+	// BatchSize is set for an event published in a batch under an
+	// Idempotency-Key: the batch's length, with BatchIndex the event's
+	// place in it and IdempotencyKey the batch's key. A retried batch
+	// returns its first events one by one (store.IdempotencyKey).
+	BatchIndex, BatchSize int
 }
 
 // Delivery is one event on its way to one webhook.

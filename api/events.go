@@ -28,16 +28,35 @@ func (s *Server) eventTypes(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"data": out})
 }
 
-// toEvents turns parsed events into domain events with fresh IDs.
-func (s *Server) toEvents(parsed []event.Parsed, idempotencyKey string) []otw.Event {
+// toEvents turns parsed events into domain events with fresh IDs. The
+// events of a batch under an Idempotency-Key each get their place in it
+// (see otw.Event's BatchSize).
+func (s *Server) toEvents(parsed []event.Parsed, idempotencyKey string, batch bool) []otw.Event {
 	now := s.now().UTC()
 	events := make([]otw.Event, len(parsed))
 	for i, p := range parsed {
 		events[i] = otw.Event{ID: otw.NewID("evt_", now), OrganizationID: p.OrganizationID, Type: p.Type,
 			OrderKey: p.OrderKey, Body: p.Body, CreatedAt: now, IdempotencyKey: idempotencyKey}
+		if batch && idempotencyKey != "" {
+			events[i].BatchIndex, events[i].BatchSize = i, len(parsed)
+		}
 	}
 	return events
 }
+
+// idempotencyKey reads the Idempotency-Key header ("" when absent).
+func idempotencyKey(r *http.Request) (string, error) {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdempotencyKey || strings.TrimSpace(key) != key || strings.ContainsFunc(key, isControl) {
+		return "", otw.Invalid("bad Idempotency-Key",
+			otw.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters, no control characters, no surrounding spaces"})
+	}
+	return key, nil
+}
+
+// isControl reports the characters a key may not hold: the store separates
+// a batch's key from an event's index with one (store.IdempotencyKey).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // insert stores events and answers only once they are committed: a 202
 // means the event survives any crash from here on.
@@ -63,18 +82,16 @@ func (s *Server) insert(ctx context.Context, events []otw.Event) ([]store.Insert
 }
 
 func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
-	key := r.Header.Get("Idempotency-Key")
-	if len(key) > maxIdempotencyKey || strings.TrimSpace(key) != key {
-		writeError(w, r, s.log, otw.Invalid("bad Idempotency-Key",
-			otw.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters, no surrounding spaces"}))
-		return
+	key, err := idempotencyKey(r)
+	var body []byte
+	if err == nil {
+		body, err = readBody(r, event.MaxEventBytes)
 	}
-	body, err := readBody(r, event.MaxEventBytes)
 	if err == nil {
 		var p event.Parsed
 		if p, err = event.Parse(body); err == nil {
 			var ins []store.Inserted
-			if ins, err = s.insert(r.Context(), s.toEvents([]event.Parsed{p}, key)); err == nil {
+			if ins, err = s.insert(r.Context(), s.toEvents([]event.Parsed{p}, key, false)); err == nil {
 				writeAccepted(w, ins[0].EventID, ins[0].DeliveryID)
 				return
 			}
@@ -83,13 +100,20 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, s.log, err)
 }
 
+// publishBatch stores a batch all or nothing. Under an Idempotency-Key, a
+// retry with the same body answers the first eventIDs, and one with
+// another body (another length included) is refused.
 func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r, event.MaxBatchBytes)
+	key, err := idempotencyKey(r)
+	var body []byte
+	if err == nil {
+		body, err = readBody(r, event.MaxBatchBytes)
+	}
 	if err == nil {
 		var ps []event.Parsed
 		if ps, err = event.ParseBatch(body); err == nil {
 			var ins []store.Inserted
-			if ins, err = s.insert(r.Context(), s.toEvents(ps, "")); err == nil {
+			if ins, err = s.insert(r.Context(), s.toEvents(ps, key, true)); err == nil {
 				ids := make([]string, len(ins))
 				for i, in := range ins {
 					ids[i] = in.EventID

@@ -127,6 +127,11 @@ func TestOpenAPIOperationsAreComplete(t *testing.T) {
 			if _, ok := op.Responses["401"]; !public && !ok {
 				t.Errorf("%s takes a token but documents no 401", name)
 			}
+			// A token is looked up in the database, and a database fault
+			// answers 503.
+			if _, ok := op.Responses["503"]; !public && !ok {
+				t.Errorf("%s takes a token but documents no 503", name)
+			}
 		}
 	}
 	// A schema with an $id is a resource of its own (JSON Schema 2020-12,

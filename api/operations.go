@@ -65,7 +65,7 @@ func (s *Server) PublishTest(ctx context.Context, org int64, eventType string) (
 	if err != nil {
 		return "", "", err
 	}
-	ins, err := s.insert(ctx, s.toEvents([]event.Parsed{p}, ""))
+	ins, err := s.insert(ctx, s.toEvents([]event.Parsed{p}, "", false))
 	if err != nil {
 		return "", "", err
 	}

@@ -33,6 +33,12 @@ var statuses = map[string]int{
 	otw.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
+// retryAfterUnavailable is the Retry-After of every 503, in seconds. A
+// database fault is either over in a moment (a restart, a lock, a freed
+// disk) or needs a person; asking again after a couple of seconds lets
+// clients find the first case quickly without hammering the second.
+const retryAfterUnavailable = "2"
+
 // writeError answers with the problem for err. Only internal errors are
 // logged: the others are the caller's, and the answer tells them.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
@@ -53,8 +59,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if e, ok := err.(*otw.Error); ok {
 		p.Errors = e.Fields
 	}
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="onetalk-webhooks"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterUnavailable)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)

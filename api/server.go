@@ -142,11 +142,25 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
+// readyz answers 200 when a publish would commit now. A read is not
+// enough: a full disk still answers reads, so the store checks a write
+// (store.Store.CheckWrite), with its own reason in the 503's detail.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.Ping(r.Context()); err != nil {
-		s.log.Error("database not ready", "err", err)
-		writeError(w, r, s.log, otw.Errorf(otw.EUNAVAILABLE, "the database does not answer"))
+	ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
+	defer cancel()
+	if err := s.store.CheckWrite(ctx); err != nil {
+		if otw.ErrorCode(err) != otw.EUNAVAILABLE {
+			// Whatever went wrong, the service is not ready: the answer
+			// is a 503, with the cause in the log.
+			s.log.Error("database not ready", "err", err)
+			err = otw.Errorf(otw.EUNAVAILABLE, "the database does not answer")
+		}
+		writeError(w, r, s.log, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
+
+// readyzTimeout bounds a readiness check: a database slower than this to
+// take one small write is not ready, whatever it would answer later.
+const readyzTimeout = 2 * time.Second

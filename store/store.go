@@ -92,7 +92,15 @@ type Store interface {
 	// due, being sent, or waiting for a retry (the metrics' gauge).
 	CountPending(ctx context.Context) (int64, error)
 
+	// Ping checks that the database answers a read.
 	Ping(ctx context.Context) error
+	// CheckWrite reports whether a publish would commit now: nil, or
+	// EUNAVAILABLE saying what is wrong (out of disk space, does not
+	// answer, read-only). It commits a small write of its own and answers
+	// a publish that failed for want of the database in the last
+	// FaultMemory (see Faults); a driver may check more (SQLite: free disk
+	// space). /readyz polls it, so it must stay cheap.
+	CheckWrite(ctx context.Context) error
 	Close() error
 }
 

@@ -17,7 +17,9 @@ func statusOf(err error) (int, string) {
 	case otw.EINTERNAL:
 		return http.StatusInternalServerError, "Something went wrong on our side. Please try again."
 	case otw.EUNAVAILABLE:
-		return http.StatusServiceUnavailable, "The database does not answer. Please try again in a moment."
+		// The store's message says which fault: out of disk space, does
+		// not answer, read-only.
+		return http.StatusServiceUnavailable, capitalize(otw.ErrorMessage(err)) + ". Please try again in a moment."
 	}
 	return http.StatusBadRequest, otw.ErrorMessage(err)
 }

@@ -105,6 +105,9 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error)
 	if status >= 500 {
 		u.cfg.Logger.Error("ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2") // as the API's 503s
+	}
 	u.render(w, r, status, "error", &view{Title: http.StatusText(status), Session: s, Error: msg,
 		Data: status})
 }

@@ -161,7 +161,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		) AS m
 		WHERE w.organization_id = m.organization_id`,
 		seqs, leases, statuses, nums, nexts, codes, errs, dones, ends)
-	return interpret(s.pool.SendBatch(ctx, b).Close())
+	return s.failed(s.pool.SendBatch(ctx, b).Close())
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) error {

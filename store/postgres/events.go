@@ -88,8 +88,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 		taken, due, err := insertRows(ctx, s.pool, events, fresh, out, now, take)
 		if err != nil {
-			return nil, nil, interpret(err)
+			return nil, nil, s.failed(err)
 		}
+		s.faults.Clear() // a publish commits again
 		if due > len(taken) {
 			// The rest is for any node's claim. The events are committed
 			// whatever happens here: a lost notification costs a poll
@@ -117,6 +118,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 	if err != nil {
 		return nil, nil, err
 	}
+	s.faults.Clear()
 	return out, taken, nil
 }
 
@@ -154,8 +156,8 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 	for j, i := range fresh {
 		e := &events[i]
 		ids[j], orgs[j], types[j], orderKeys[j], bodies[j], created[j] = e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, ms(e.CreatedAt)
-		if e.IdempotencyKey != "" {
-			keys[j] = &e.IdempotencyKey
+		if k := store.IdempotencyKey(e); k != "" {
+			keys[j] = &k
 		}
 		out[i].EventID = e.ID
 		r := routes[e.OrganizationID]
@@ -215,7 +217,7 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 	fresh := make([]int, 0, len(events))
 	var keys []string
 	for i := range events {
-		if k := events[i].IdempotencyKey; k != "" {
+		if k := store.IdempotencyKey(&events[i]); k != "" {
 			keys = append(keys, k)
 		} else {
 			fresh = append(fresh, i)
@@ -237,7 +239,7 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 		SELECT DISTINCT ON (e.idempotency_key) e.idempotency_key, e.id, e.body, coalesce(d.id, '')
 		FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
 		WHERE e.idempotency_key = ANY($1) AND e.created_at > $2
-		ORDER BY e.idempotency_key, e.seq, d.seq`, keys, ms(now.Add(-store.IdempotencyWindow)))
+		ORDER BY e.idempotency_key, e.seq, d.seq`, append(keys, store.BatchProbes(events)...), ms(now.Add(-store.IdempotencyWindow)))
 	if err != nil {
 		return nil, err
 	}
@@ -253,16 +255,19 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	if err := store.BatchRule(events, func(key string) bool { _, ok := found[key]; return ok }); err != nil {
+		return nil, err
+	}
 	fresh = fresh[:0]
 	for i := range events {
 		e := &events[i]
-		f, ok := found[e.IdempotencyKey]
+		key := store.IdempotencyKey(e)
+		f, ok := found[key]
 		switch {
-		case e.IdempotencyKey == "" || !ok:
+		case key == "" || !ok:
 			fresh = append(fresh, i)
 		case !bytes.Equal(f.body, e.Body):
-			return nil, otw.Invalid("this Idempotency-Key was used with another body",
-				otw.FieldError{Field: "Idempotency-Key", Message: "already used with a different body in the last 24 hours"})
+			return nil, store.ReusedKey()
 		default:
 			out[i] = store.Inserted{EventID: f.id, DeliveryID: f.delivery, Existing: true}
 		}

@@ -41,6 +41,9 @@ const (
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
 	pool *pgxpool.Pool
+	// faults is the last write that failed for want of the database, for
+	// CheckWrite.
+	faults store.Faults
 }
 
 var _ store.Store = (*Store)(nil)
@@ -123,7 +126,15 @@ func (s *Store) Close() error {
 
 // tx runs fn in a transaction, committing when it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return interpret(pgx.BeginFunc(ctx, s.pool, fn))
+	return s.failed(pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// failed interprets a write's error and remembers it for CheckWrite when
+// the database was unavailable.
+func (s *Store) failed(err error) error {
+	err = interpret(err)
+	s.faults.Record(err)
+	return err
 }
 
 // interpret turns driver errors into domain errors, in one place.
@@ -139,6 +150,9 @@ func interpret(err error) error {
 		return otw.Errorf(otw.ENOTFOUND, "not found")
 	case errors.As(err, &pe) && pe.Code == "23505": // unique_violation
 		return &otw.Error{Code: otw.ECONFLICT, Message: "already exists"}
+	}
+	if e := unavailable(err); e != nil {
+		return e
 	}
 	return fmt.Errorf("postgres: %w", err)
 }

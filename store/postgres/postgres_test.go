@@ -501,3 +501,14 @@ func BenchmarkClaim256(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkCheckWrite is the cost of one /readyz: it is polled, so it must
+// stay small beside a publish.
+func BenchmarkCheckWrite(b *testing.B) {
+	s := open(b, newSchema(b))
+	for b.Loop() {
+		if err := s.CheckWrite(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -150,3 +150,14 @@ func BenchmarkDrainOrdered(b *testing.B) {
 	b.ReportMetric(float64(claimTime.Nanoseconds())/float64(delivered), "claim-ns/delivery")
 	b.ReportMetric(float64(completeTime.Nanoseconds())/float64(delivered), "complete-ns/delivery")
 }
+
+// BenchmarkCheckWrite is the cost of one /readyz: it is polled, so it must
+// stay small beside a publish.
+func BenchmarkCheckWrite(b *testing.B) {
+	s := benchStore(b)
+	for b.Loop() {
+		if err := s.CheckWrite(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -109,6 +109,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		s.leases.release(store.Leases(taken))
 		return nil, nil, err
 	}
+	s.faults.Clear() // a publish commits again
 	return out, taken, nil
 }
 
@@ -144,28 +145,66 @@ func (s *Store) firstInLine(ctx context.Context, tx *sql.Tx, events []otw.Event,
 // resolveIdempotency fills out[i] for events whose key was used within the
 // window and returns the indexes of the events still to insert.
 func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw.Event, out []store.Inserted, now time.Time) ([]int, error) {
+	type first struct {
+		id, delivery string
+		body         []byte
+	}
+	var found map[string]first
+	lookup := func(key string) error {
+		if _, done := found[key]; done {
+			return nil
+		}
+		var f first
+		var dlv sql.NullString
+		err := s.stmt(ctx, tx, idempotencyQuery).QueryRowContext(ctx,
+			key, ms(now.Add(-store.IdempotencyWindow))).Scan(&f.id, &f.body, &dlv)
+		switch {
+		case err == sql.ErrNoRows:
+			found[key] = first{}
+		case err != nil:
+			return err
+		default:
+			f.delivery = dlv.String
+			found[key] = f
+		}
+		return nil
+	}
 	fresh := make([]int, 0, len(events))
 	for i := range events {
-		e := &events[i]
-		if e.IdempotencyKey == "" {
+		key := store.IdempotencyKey(&events[i])
+		if key == "" {
 			fresh = append(fresh, i)
 			continue
 		}
-		var id string
-		var body []byte
-		var dlv sql.NullString
-		err := s.stmt(ctx, tx, idempotencyQuery).QueryRowContext(ctx,
-			e.IdempotencyKey, ms(now.Add(-store.IdempotencyWindow))).Scan(&id, &body, &dlv)
-		switch {
-		case err == sql.ErrNoRows:
-			fresh = append(fresh, i)
-		case err != nil:
+		if found == nil {
+			found = make(map[string]first)
+		}
+		if err := lookup(key); err != nil {
 			return nil, err
-		case !bytes.Equal(body, e.Body):
-			return nil, otw.Invalid("this Idempotency-Key was used with another body",
-				otw.FieldError{Field: "Idempotency-Key", Message: "already used with a different body in the last 24 hours"})
+		}
+	}
+	if found == nil {
+		return fresh, nil
+	}
+	for _, key := range store.BatchProbes(events) {
+		if err := lookup(key); err != nil {
+			return nil, err
+		}
+	}
+	if err := store.BatchRule(events, func(key string) bool { return found[key].id != "" }); err != nil {
+		return nil, err
+	}
+	fresh = fresh[:0]
+	for i := range events {
+		e := &events[i]
+		f := found[store.IdempotencyKey(e)]
+		switch {
+		case f.id == "":
+			fresh = append(fresh, i)
+		case !bytes.Equal(f.body, e.Body):
+			return nil, store.ReusedKey()
 		default:
-			out[i] = store.Inserted{EventID: id, DeliveryID: dlv.String, Existing: true}
+			out[i] = store.Inserted{EventID: f.id, DeliveryID: f.delivery, Existing: true}
 		}
 	}
 	return fresh, nil
@@ -210,8 +249,8 @@ func (s *Store) insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Ev
 		for _, i := range chunk {
 			e := &events[i]
 			var key any
-			if e.IdempotencyKey != "" {
-				key = e.IdempotencyKey
+			if k := store.IdempotencyKey(e); k != "" {
+				key = k
 			}
 			args = append(args, e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, key, ms(e.CreatedAt))
 		}

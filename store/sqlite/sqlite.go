@@ -19,7 +19,6 @@ import (
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/store"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 //go:embed migrations/*.sql
@@ -45,8 +44,11 @@ type Store struct {
 	// an insert took a delivery and read after its commit, and send what
 	// the insert's dispatcher sends too.
 	horizon atomic.Int64
-	lock    *os.File
-	path    string
+	// faults is the last write that failed for want of the database, for
+	// CheckWrite.
+	faults store.Faults
+	lock   *os.File
+	path   string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -153,7 +155,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.r.PingContext(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return interpret(s.r.PingContext(ctx)) }
 
 // Close closes both pools and releases the file lock.
 func (s *Store) Close() error {
@@ -175,14 +177,14 @@ func (s *Store) Close() error {
 func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	conn, err := s.w.Conn(ctx) // the one writer connection, held until Close
 	if err != nil {
-		return interpret(err)
+		return s.failed(err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `PRAGMA synchronous = FULL`); err != nil {
-		return interpret(err)
+		return s.failed(err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = NORMAL`)
-	return runTx(ctx, conn, fn)
+	return s.runTx(ctx, conn, fn)
 }
 
 // dispatchTx is tx for the dispatcher's own writes (leases, attempt
@@ -195,10 +197,25 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) dispatchTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
-		return interpret(err)
+		return s.failed(err)
 	}
 	defer conn.Close()
-	return runTx(ctx, conn, fn)
+	return s.runTx(ctx, conn, fn)
+}
+
+func (s *Store) runTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
+	if err := runTx(ctx, conn, fn); err != nil {
+		return s.failed(err)
+	}
+	return nil
+}
+
+// failed interprets a write's error and remembers it for CheckWrite when
+// the database was unavailable.
+func (s *Store) failed(err error) error {
+	err = interpret(err)
+	s.faults.Record(err)
+	return err
 }
 
 func runTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
@@ -222,6 +239,9 @@ func interpret(err error) error {
 		return otw.Errorf(otw.ENOTFOUND, "not found")
 	case strings.Contains(err.Error(), "UNIQUE constraint failed"):
 		return &otw.Error{Code: otw.ECONFLICT, Message: "already exists"}
+	}
+	if e := unavailable(err); e != nil {
+		return e
 	}
 	var e *otw.Error
 	if errors.As(err, &e) {

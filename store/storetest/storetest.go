@@ -32,12 +32,14 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Organizations", organizationTests},
 		{"Webhooks", webhookTests},
 		{"InsertEvents", insertEventTests},
+		{"BatchIdempotency", batchKeyTests},
 		{"ClaimDeliveries", claimTests},
 		{"TakeAtInsert", takeTests},
 		{"CompleteAttempts", completeTests},
 		{"ListDeliveries", listTests},
 		{"RetryAndRecover", retryTests},
 		{"DeliveryStats", statsTests},
+		{"Health", healthTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
