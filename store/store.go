@@ -194,6 +194,10 @@ type Claimed struct {
 	// success (nil when the last attempt succeeded), for disabling an
 	// endpoint that has failed for days.
 	FailingSince *time.Time
+	// RateLimit is the webhook's limit in deliveries per second at the
+	// claim (or take); 0 is none. Read with each claim, so a saved change
+	// reaches the dispatcher with the next one.
+	RateLimit int
 }
 
 // AttemptResult is one finished attempt and what it does to its delivery.
