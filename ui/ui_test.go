@@ -358,3 +358,58 @@ func TestLoginGuessesAreRateLimited(t *testing.T) {
 		t.Errorf("a blocked sign-in set a cookie: %s", c)
 	}
 }
+
+// The rate limit is set on the Set form: a visible label, empty for no
+// limit, the API's rules with the message beside the field, and the
+// settings view says what is saved.
+func TestRateLimitOnTheForm(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	b.login(key)
+	if p := b.get("/webhooks/edit"); !strings.Contains(p.Body, `<label for="rateLimit">Rate limit (deliveries per second)</label>`) ||
+		!strings.Contains(p.Body, `id="rateLimit" name="rateLimit"`) {
+		t.Fatalf("the form has no labelled rate limit field:\n%s", p.Body)
+	}
+	form := func(limit string) url.Values {
+		return url.Values{"enabled": {"on"}, "url": {"https://example.com/hook"}, "subscribedEvents": {"case_resolved"}, "rateLimit": {limit}}
+	}
+	var wh struct{ RateLimit *int }
+	if p := b.post("/webhooks", form(" 40 ")); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving 40: %d\n%s", p.Status, p.Body)
+	}
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.RateLimit == nil || *wh.RateLimit != 40 {
+		t.Fatalf("after saving 40 the API says %v", wh.RateLimit)
+	}
+	if p := b.get("/webhooks"); !strings.Contains(p.Body, "<dt>Rate limit</dt><dd>40 deliveries per second</dd>") {
+		t.Errorf("the settings do not show the rate limit:\n%s", p.Body)
+	}
+	if p := b.get("/webhooks/edit"); !strings.Contains(p.Body, `value="40"`) {
+		t.Errorf("the form does not show the saved rate limit")
+	}
+
+	for _, bad := range []string{"0", "-3", "2.5", "100001", "ten", "1e"} {
+		p := b.post("/webhooks", form(bad))
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="rateLimit-error"`) ||
+			!strings.Contains(p.Body, "The rate limit must be a whole number from 1 to 100000; leave it empty for no limit.") {
+			t.Errorf("rate limit %q: %d, want 422 with the message beside the field\n%s", bad, p.Status, p.Body)
+		}
+		if !strings.Contains(p.Body, `value="`+bad+`"`) || !strings.Contains(p.Body, `aria-invalid="true"`) {
+			t.Errorf("rate limit %q: the form lost what was typed or does not mark the field", bad)
+		}
+	}
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.RateLimit == nil || *wh.RateLimit != 40 {
+		t.Fatalf("refused saves changed the rate limit to %v", wh.RateLimit)
+	}
+
+	if p := b.post("/webhooks", form("")); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving with no rate limit: %d", p.Status)
+	}
+	wh.RateLimit = nil
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.RateLimit != nil {
+		t.Errorf("an empty field saved rate limit %d, want none", *wh.RateLimit)
+	}
+	if p := b.get("/webhooks"); !strings.Contains(p.Body, "<dt>Rate limit</dt><dd>No limit</dd>") {
+		t.Errorf("the settings do not say there is no limit")
+	}
+}
