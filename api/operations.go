@@ -54,8 +54,8 @@ func (s *Server) RotateSecret(ctx context.Context, org int64) (secret string, pr
 // example's trxID or caseID is fixed, and a test must neither wait behind
 // real traffic of that message or case nor hold it up. deliveryID is ""
 // when the webhook takes no delivery of it (switched off, or not
-// subscribed). An org without a webhook is
-// otw.ENOTFOUND; an unknown type is EINVALID on the field "eventType".
+// subscribed). An org without a webhook is otw.ENOTFOUND; an unknown type
+// is EINVALID on the field "eventType".
 func (s *Server) PublishTest(ctx context.Context, org int64, eventType string) (eventID, deliveryID string, err error) {
 	if _, err := s.store.GetWebhook(ctx, org); err != nil {
 		return "", "", err
