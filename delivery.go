@@ -54,7 +54,7 @@ type Delivery struct {
 
 // IsTest reports whether the delivery is of a test event ("Send test
 // event"), which its order key says: see TestOrderKey.
-func (d *Delivery) IsTest() bool {
+func (d Delivery) IsTest() bool { // a value receiver: templates call it on values
 	return strings.HasPrefix(d.OrderKey, testOrderKeyPrefix)
 }
 
