@@ -194,9 +194,8 @@ type Claimed struct {
 	// success (nil when the last attempt succeeded), for disabling an
 	// endpoint that has failed for days.
 	FailingSince *time.Time
-	// RateLimit is the webhook's limit in deliveries per second at the
-	// claim (or take); 0 is none. Read with each claim, so a saved change
-	// reaches the dispatcher with the next one.
+	// RateLimit is the webhook's limit in deliveries per second; 0 is
+	// none.
 	RateLimit int
 }
 
