@@ -2,6 +2,7 @@ package otw
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -39,6 +40,7 @@ type Delivery struct {
 	EventID        string
 	OrganizationID int64
 	EventType      string
+	OrderKey       string // the event's: see Event.OrderKey
 	Status         string
 	AttemptCount   int
 	NextAttemptAt  *time.Time
@@ -50,6 +52,36 @@ type Delivery struct {
 	// Filled by the detail view only.
 	Payload  json.RawMessage
 	Attempts []Attempt
+	// WaitingFor says what holds a pending delivery back; nil when it
+	// is not pending or nothing does.
+	WaitingFor *Wait
+}
+
+// IsTest reports whether the delivery is of a test event ("Send test
+// event"), which its order key says: see TestOrderKey.
+func (d Delivery) IsTest() bool { // a value receiver: templates call it on values
+	return strings.HasPrefix(d.OrderKey, testOrderKeyPrefix)
+}
+
+// testOrderKeyPrefix starts the order key of every test event. Published
+// events have keys of "m:" or "c:" and a key is never taken from input, so
+// no published event can be taken for a test.
+const testOrderKeyPrefix = "test:"
+
+// TestOrderKey is the order key of a test event: one of its own, so that a
+// test, which carries the example's fixed trxID or caseID, never waits
+// behind real traffic of that message or case (nor holds it up), and the
+// log can tell it was a test.
+func TestOrderKey(eventID string) string {
+	return testOrderKeyPrefix + eventID
+}
+
+// Wait is what a pending delivery waits for: an earlier pending delivery
+// of its order key (DeliveryID, the nearest one), which must succeed or
+// fail first, or else its webhook's rate limit (deliveries per second).
+type Wait struct {
+	DeliveryID string
+	RateLimit  int
 }
 
 // Attempt is one HTTP request of a delivery, kept forever.

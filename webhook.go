@@ -17,6 +17,9 @@ type Webhook struct {
 	SubscribedEvents []string
 	State            string
 	DisabledReason   string
+	// RateLimit is the most deliveries per second the organization wants
+	// sent to its endpoint; 0 means no limit.
+	RateLimit int
 	// Secret is the current signing secret, sealed at rest by the caller;
 	// PreviousSecret signs beside it until PreviousSecretUntil (rotation).
 	Secret              []byte
@@ -41,4 +44,9 @@ type WebhookSettings struct {
 	Enabled          bool
 	URL              string
 	SubscribedEvents []string
+	RateLimit        int // deliveries per second; 0 is none
 }
+
+// MaxRateLimit bounds a webhook's rate limit: more than this many
+// deliveries per second is no limit an endpoint needs, and a typo.
+const MaxRateLimit = 100000

@@ -15,6 +15,7 @@ type deliveryJSON struct {
 	ID             string          `json:"id"`
 	EventID        string          `json:"eventID"`
 	EventType      string          `json:"eventType"`
+	Test           bool            `json:"test"` // of a test event ("Send test event")
 	Status         string          `json:"status"`
 	AttemptCount   int             `json:"attemptCount"`
 	NextAttemptAt  *time.Time      `json:"nextAttemptAt"`
@@ -24,6 +25,19 @@ type deliveryJSON struct {
 	SucceededAt    *time.Time      `json:"succeededAt"`
 	Payload        json.RawMessage `json:"payload,omitempty"`
 	Attempts       []attemptJSON   `json:"attempts,omitempty"`
+}
+
+// deliveryDetailJSON is one delivery on its own: with what it waits for,
+// null when nothing (or when it is not pending).
+type deliveryDetailJSON struct {
+	deliveryJSON
+	WaitingFor *waitJSON `json:"waitingFor"`
+}
+
+// waitJSON has exactly one member: deliveryID or rateLimit.
+type waitJSON struct {
+	DeliveryID string `json:"deliveryID,omitempty"`
+	RateLimit  int    `json:"rateLimit,omitempty"`
 }
 
 type attemptJSON struct {
@@ -36,7 +50,7 @@ type attemptJSON struct {
 }
 
 func toDeliveryJSON(d otw.Delivery) deliveryJSON {
-	out := deliveryJSON{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Status: d.Status, AttemptCount: d.AttemptCount,
+	out := deliveryJSON{ID: d.ID, EventID: d.EventID, EventType: d.EventType, Test: d.IsTest(), Status: d.Status, AttemptCount: d.AttemptCount,
 		NextAttemptAt: d.NextAttemptAt, LastStatusCode: d.LastStatusCode, LastError: d.LastError, CreatedAt: d.CreatedAt,
 		SucceededAt: d.SucceededAt, Payload: d.Payload}
 	if d.Attempts != nil {
@@ -105,7 +119,11 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, org int64) 
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toDeliveryJSON(d))
+	out := deliveryDetailJSON{deliveryJSON: toDeliveryJSON(d)}
+	if wt := d.WaitingFor; wt != nil {
+		out.WaitingFor = &waitJSON{DeliveryID: wt.DeliveryID, RateLimit: wt.RateLimit}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, org int64) {

@@ -14,7 +14,8 @@ import (
 // any body: it never panics; what it accepts has a URL the target guard
 // accepts and a non-empty list of known, distinct event types; what it
 // refuses is EMALFORMED, or EINVALID naming at least one field; and
-// allowPrivate only ever lifts refusals.
+// allowPrivate only ever lifts refusals; an accepted rate limit is none (0)
+// or 1 to otw.MaxRateLimit.
 func FuzzParseWebhookSettings(f *testing.F) {
 	for _, body := range []string{
 		`{"enabled":true,"url":"https://example.com/hook","subscribedEvents":["integration_message_status","case_resolved"]}`,
@@ -30,6 +31,10 @@ func FuzzParseWebhookSettings(f *testing.F) {
 		`{"enabled":true,"url":"https://example.com/","subscribedEvents":["case_resolved"],"enabled":false}`,
 		`{"enabled":true,"url":"https://ex\u0061mple.com/","subscribedEvents":["case_\u0072esolved"]}`,
 		`{"enabled":true,"url":"https://example.com/","subscribedEvents":["case_resolved"],"x":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`,
+		`{"enabled":true,"url":"https://example.com/","subscribedEvents":["case_resolved"],"rateLimit":50}`,
+		`{"enabled":true,"url":"https://example.com/","subscribedEvents":["case_resolved"],"rateLimit":2.5e1}`,
+		`{"enabled":true,"url":"https://example.com/","subscribedEvents":["case_resolved"],"rateLimit":-1e300}`,
+		`{"enabled":true,"url":"https://example.com/","subscribedEvents":["case_resolved"],"rateLimit":"10"}`,
 		`{}`, `[]`, `null`, `"x"`, `{"a"`, ``, `{"enabled":tru}`, "\xff",
 	} {
 		f.Add([]byte(body), false)
@@ -58,6 +63,9 @@ func FuzzParseWebhookSettings(f *testing.F) {
 		}
 		if len(set.SubscribedEvents) == 0 {
 			t.Fatalf("accepted with no subscribed events: %s", body)
+		}
+		if set.RateLimit < 0 || set.RateLimit > otw.MaxRateLimit {
+			t.Fatalf("accepted rate limit %d: %s", set.RateLimit, body)
 		}
 		seen := map[string]bool{}
 		for _, name := range set.SubscribedEvents {

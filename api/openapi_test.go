@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -225,5 +226,56 @@ func TestOpenAPIIsServedWithoutAToken(t *testing.T) {
 	var doc map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || doc["openapi"] != "3.1.0" {
 		t.Errorf("GET /openapi.json: not the OpenAPI 3.1 document (%v)", err)
+	}
+}
+
+// The documented objects have the members the handlers write, no more and
+// no fewer: a field added to an answer and not to the document (or the
+// other way round) fails here.
+func TestOpenAPISchemasMatchTheAnswers(t *testing.T) {
+	doc := parseOpenAPI(t)
+	var props func(raw json.RawMessage) []string
+	props = func(raw json.RawMessage) []string {
+		var s struct {
+			Properties map[string]any
+			AllOf      []json.RawMessage
+		}
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for name := range s.Properties {
+			names = append(names, name)
+		}
+		for _, part := range s.AllOf {
+			var ref struct {
+				Ref string `json:"$ref"`
+			}
+			if json.Unmarshal(part, &ref); ref.Ref != "" {
+				part = doc.Components.Schemas[strings.TrimPrefix(ref.Ref, "#/components/schemas/")]
+			}
+			names = append(names, props(part)...)
+		}
+		slices.Sort(names)
+		return names
+	}
+	for schema, answer := range map[string]any{
+		"Webhook":        webhookJSON{},
+		"DeliveryDetail": deliveryDetailJSON{},
+		"Attempt":        attemptJSON{},
+	} {
+		var members map[string]any
+		b, _ := json.Marshal(answer)
+		if err := json.Unmarshal(b, &members); err != nil {
+			t.Fatal(err)
+		}
+		if schema == "DeliveryDetail" {
+			// omitempty drops them from an empty answer.
+			members["payload"], members["attempts"] = nil, nil
+		}
+		got := slices.Sorted(maps.Keys(members))
+		if want := props(doc.Components.Schemas[schema]); !slices.Equal(got, want) {
+			t.Errorf("%s: the handler writes %q, the document lists %q", schema, got, want)
+		}
 	}
 }

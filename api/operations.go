@@ -50,9 +50,12 @@ func (s *Server) RotateSecret(ctx context.Context, org int64) (secret string, pr
 }
 
 // PublishTest publishes the example of eventType for org, as if the
-// platform had. deliveryID is "" when the webhook takes no delivery of it
-// (switched off, or not subscribed). An org without a webhook is
-// otw.ENOTFOUND; an unknown type is EINVALID on the field "eventType".
+// platform had, but with an order key of its own (otw.TestOrderKey): the
+// example's trxID or caseID is fixed, and a test must neither wait behind
+// real traffic of that message or case nor hold it up. deliveryID is ""
+// when the webhook takes no delivery of it (switched off, or not
+// subscribed). An org without a webhook is otw.ENOTFOUND; an unknown type
+// is EINVALID on the field "eventType".
 func (s *Server) PublishTest(ctx context.Context, org int64, eventType string) (eventID, deliveryID string, err error) {
 	if _, err := s.store.GetWebhook(ctx, org); err != nil {
 		return "", "", err
@@ -65,7 +68,9 @@ func (s *Server) PublishTest(ctx context.Context, org int64, eventType string) (
 	if err != nil {
 		return "", "", err
 	}
-	ins, err := s.insert(ctx, s.toEvents([]event.Parsed{p}, "", false))
+	events := s.toEvents([]event.Parsed{p}, "", false)
+	events[0].OrderKey = otw.TestOrderKey(events[0].ID)
+	ins, err := s.insert(ctx, events)
 	if err != nil {
 		return "", "", err
 	}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,12 +18,17 @@ type webhookJSON struct {
 	SubscribedEvents []string  `json:"subscribedEvents"`
 	State            string    `json:"state"`
 	DisabledReason   string    `json:"disabledReason"`
+	RateLimit        *int      `json:"rateLimit"` // null: no limit
 	UpdatedAt        time.Time `json:"updatedAt"`
 }
 
 func toWebhookJSON(w otw.Webhook) webhookJSON {
-	return webhookJSON{Enabled: w.Enabled, URL: w.URL, SubscribedEvents: w.SubscribedEvents,
+	out := webhookJSON{Enabled: w.Enabled, URL: w.URL, SubscribedEvents: w.SubscribedEvents,
 		State: w.State, DisabledReason: w.DisabledReason, UpdatedAt: w.UpdatedAt}
+	if w.RateLimit > 0 {
+		out.RateLimit = &w.RateLimit
+	}
+	return out
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
@@ -68,7 +75,23 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 			c.fail("subscribedEvents", "choose a minimum of 1 event")
 		}
 	}
+	set.RateLimit = parseRateLimit(&c, m["rateLimit"])
 	return set, c.err()
+}
+
+// parseRateLimit reads the optional rateLimit. A PUT replaces the
+// settings, so leaving it out is the same as null: no limit. A whole
+// number written as 5.0 is still 5 (JSON does not tell them apart).
+func parseRateLimit(c *checker, raw json.RawMessage) int {
+	if raw == nil || string(raw) == "null" {
+		return 0
+	}
+	var f float64
+	if err := json.Unmarshal(raw, &f); err != nil || f != math.Trunc(f) || f < 1 || f > otw.MaxRateLimit {
+		c.fail("rateLimit", "must be a whole number of deliveries per second from 1 to %d, or null for no limit", otw.MaxRateLimit)
+		return 0
+	}
+	return int(f)
 }
 
 func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, org int64) {

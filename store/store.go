@@ -234,6 +234,23 @@ type ListParams struct {
 	Cursor         string
 }
 
+// WaitOf is what a delivery in status waits for, given the nearest
+// earlier pending delivery of its order key ("" when none) and its
+// webhook's rate limit (0 when none): the earlier delivery first, since
+// the order rule holds it back whatever the rate; nil when it is not
+// pending or nothing holds it.
+func WaitOf(status, earlier string, rateLimit int) *otw.Wait {
+	switch {
+	case status != otw.DeliveryPending:
+		return nil
+	case earlier != "":
+		return &otw.Wait{DeliveryID: earlier}
+	case rateLimit > 0:
+		return &otw.Wait{RateLimit: rateLimit}
+	}
+	return nil
+}
+
 // HourStats is one hour of an organization's deliveries, by status.
 type HourStats struct {
 	Hour      time.Time

@@ -152,12 +152,14 @@ func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 	run(t, ctx, "fill the form",
 		chromedp.Click(chromedp.CSS(`label[for="enabled"]`)),
 		chromedp.SendKeys(chromedp.ID("url"), rcv.URL),
+		chromedp.Click(chromedp.CSS(`label[for="rateLimit"]`)), // the label leads to its field
+		chromedp.SendKeys(chromedp.ID("rateLimit"), "50"),
 		chromedp.Click(chromedp.CSS(`input[value="integration_message_status"]`)))
 	shot(t, ctx, "webhook-form")
 	run(t, ctx, "Save Changes", chromedp.Click(chromedp.Search(`//button[text()="Save Changes"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".notice")))
 	settings := text(t, ctx, ".facts")
-	for _, want := range []string{"Enabled", rcv.URL, "integration_message_status"} {
+	for _, want := range []string{"Enabled", rcv.URL, "integration_message_status", "50 deliveries per second"} {
 		if !strings.Contains(settings, want) {
 			t.Errorf("saved settings lack %q:\n%s", want, settings)
 		}

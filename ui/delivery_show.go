@@ -12,6 +12,9 @@ import (
 type deliveryPage struct {
 	Delivery otw.Delivery
 	Payload  string // indented for reading
+	// SwitchedOff: the webhook is switched off, so a pending delivery
+	// waits for it to be enabled (no claim takes it until then).
+	SwitchedOff bool
 }
 
 // showDelivery answers 404 for an ID of another organization, exactly as
@@ -22,11 +25,21 @@ func (u *UI) showDelivery(w http.ResponseWriter, r *http.Request, s session) {
 		u.fail(w, r, &s, err)
 		return
 	}
+	p := deliveryPage{Delivery: d}
+	if d.Status == otw.DeliveryPending {
+		wh, err := u.cfg.Store.GetWebhook(r.Context(), s.Org)
+		if err != nil {
+			u.fail(w, r, &s, err)
+			return
+		}
+		p.SwitchedOff = !wh.Enabled
+	}
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, d.Payload, "", "  ") != nil {
 		pretty.Reset()
 		pretty.Write(d.Payload)
 	}
+	p.Payload = pretty.String()
 	u.render(w, r, http.StatusOK, "delivery", &view{Title: "Delivery " + d.ID, Nav: "deliveries", Session: &s,
-		Notice: notice(r), Data: deliveryPage{Delivery: d, Payload: pretty.String()}})
+		Notice: notice(r), Data: p})
 }

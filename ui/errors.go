@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -53,8 +54,12 @@ func fieldErrors(err error) map[string]string {
 	for _, f := range e.Fields {
 		name, _, _ := strings.Cut(f.Field, "[")
 		msg := capitalize(f.Message)
-		if name == "url" {
+		switch name {
+		case "url":
 			msg = "The URL " + f.Message
+		case "rateLimit":
+			// The API's wording speaks of null; the form's empty field.
+			msg = fmt.Sprintf("The rate limit must be a whole number from 1 to %d; leave it empty for no limit.", otw.MaxRateLimit)
 		}
 		if out[name] != "" {
 			msg = out[name] + " " + msg

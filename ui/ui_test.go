@@ -4,10 +4,12 @@ import (
 	"encoding/base64"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/onetalk/onetalk-webhooks/event"
 )
@@ -356,5 +358,155 @@ func TestLoginGuessesAreRateLimited(t *testing.T) {
 	}
 	if c := p.Header.Get("Set-Cookie"); c != "" {
 		t.Errorf("a blocked sign-in set a cookie: %s", c)
+	}
+}
+
+// The rate limit is set on the Set form: a visible label, empty for no
+// limit, the API's rules with the message beside the field, and the
+// settings view says what is saved.
+func TestRateLimitOnTheForm(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	b.login(key)
+	if p := b.get("/webhooks/edit"); !strings.Contains(p.Body, `<label for="rateLimit">Rate limit (deliveries per second)</label>`) ||
+		!strings.Contains(p.Body, `id="rateLimit" name="rateLimit"`) {
+		t.Fatalf("the form has no labelled rate limit field:\n%s", p.Body)
+	}
+	form := func(limit string) url.Values {
+		return url.Values{"enabled": {"on"}, "url": {"https://example.com/hook"}, "subscribedEvents": {"case_resolved"}, "rateLimit": {limit}}
+	}
+	var wh struct{ RateLimit *int }
+	if p := b.post("/webhooks", form(" 40 ")); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving 40: %d\n%s", p.Status, p.Body)
+	}
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.RateLimit == nil || *wh.RateLimit != 40 {
+		t.Fatalf("after saving 40 the API says %v", wh.RateLimit)
+	}
+	if p := b.get("/webhooks"); !strings.Contains(p.Body, "<dt>Rate limit</dt><dd>40 deliveries per second</dd>") {
+		t.Errorf("the settings do not show the rate limit:\n%s", p.Body)
+	}
+	if p := b.get("/webhooks/edit"); !strings.Contains(p.Body, `value="40"`) {
+		t.Errorf("the form does not show the saved rate limit")
+	}
+
+	for _, bad := range []string{"0", "-3", "2.5", "100001", "ten", "1e"} {
+		p := b.post("/webhooks", form(bad))
+		if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="rateLimit-error"`) ||
+			!strings.Contains(p.Body, "The rate limit must be a whole number from 1 to 100000; leave it empty for no limit.") {
+			t.Errorf("rate limit %q: %d, want 422 with the message beside the field\n%s", bad, p.Status, p.Body)
+		}
+		if !strings.Contains(p.Body, `value="`+bad+`"`) || !strings.Contains(p.Body, `aria-invalid="true"`) {
+			t.Errorf("rate limit %q: the form lost what was typed or does not mark the field", bad)
+		}
+	}
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.RateLimit == nil || *wh.RateLimit != 40 {
+		t.Fatalf("refused saves changed the rate limit to %v", wh.RateLimit)
+	}
+
+	if p := b.post("/webhooks", form("")); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving with no rate limit: %d", p.Status)
+	}
+	wh.RateLimit = nil
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.RateLimit != nil {
+		t.Errorf("an empty field saved rate limit %d, want none", *wh.RateLimit)
+	}
+	if p := b.get("/webhooks"); !strings.Contains(p.Body, "<dt>Rate limit</dt><dd>No limit</dd>") {
+		t.Errorf("the settings do not say there is no limit")
+	}
+}
+
+// A pending delivery's page says what it waits for, linking the earlier
+// delivery of its message; a test event is not held behind the real one
+// and is marked test on its page and in the log.
+func TestDeliveryPageSaysWhatItWaitsFor(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	// The endpoint fails: a tried delivery waits an hour for its retry
+	// (the env's schedule), and the next of its message waits for it.
+	tried := make(chan struct{}, 10)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		tried <- struct{}{}
+	}))
+	t.Cleanup(failing.Close)
+	waitTried := func() {
+		t.Helper()
+		select {
+		case <-tried:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the endpoint got no request within 10 s")
+		}
+	}
+	b := e.browser()
+	b.login(key)
+	settings := url.Values{"enabled": {"on"}, "url": {failing.URL}, "subscribedEvents": {"integration_message_status"}}
+	b.post("/webhooks", settings)
+
+	first := e.publish(event.TypeIntegrationMessageStatus, 1111)
+	waitTried()
+	// The attempt is recorded a moment after the endpoint answers.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var d struct{ AttemptCount int }
+		e.call("GET", "/v1/organizations/1111/deliveries/"+first, key, nil, &d)
+		if d.AttemptCount == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first attempt was not recorded within 10 s")
+		}
+	}
+	second := e.publish(event.TypeIntegrationMessageStatus, 1111) // the same trxID: the example's
+
+	link := `<a href="/deliveries/` + first + `" class="mono">` + first + `</a>, an earlier event of the same message or case`
+	p := b.get("/deliveries/" + second)
+	if !strings.Contains(p.Body, `<dt>Waiting for</dt><dd id="waiting-for">`+link) {
+		t.Errorf("the second's facts do not name the first:\n%s", p.Body)
+	}
+	if !strings.Contains(p.Body, `No attempt yet. Waiting for `+link) || strings.Contains(p.Body, "on its way") {
+		t.Errorf("the second's attempts do not say what it waits for:\n%s", p.Body)
+	}
+	if p := b.get("/deliveries/" + first); !strings.Contains(p.Body, `<dd id="waiting-for">its next attempt.</dd>`) {
+		t.Errorf("the first, waiting for its retry:\n%s", p.Body)
+	}
+
+	settings.Set("rateLimit", "5")
+	b.post("/webhooks", settings)
+	if p := b.get("/deliveries/" + first); !strings.Contains(p.Body, "its turn under the webhook's rate limit of 5 deliveries per second.") {
+		t.Errorf("the first with a rate limit of 5:\n%s", p.Body)
+	}
+	if p := b.get("/deliveries/" + second); !strings.Contains(p.Body, link) {
+		t.Error("with a rate limit, the second no longer names the first it waits for")
+	}
+
+	// Send test event: the same example, sent at once all the same.
+	p = b.post("/webhooks/test", url.Values{"eventType": {"integration_message_status"}})
+	test := strings.TrimSuffix(strings.TrimPrefix(p.Header.Get("Location"), "/deliveries/"), "?notice=test-sent")
+	waitTried()
+	if p := b.get("/deliveries/" + test); !strings.Contains(p.Body, `<span class="badge test" title="Sent with Send test event">test</span></h1>`) {
+		t.Errorf("the test delivery's page has no test badge:\n%s", p.Body)
+	}
+	if p := b.get("/deliveries/" + first); strings.Contains(p.Body, `class="badge test"`) {
+		t.Error("a published delivery's page has the test badge")
+	}
+	rows := strings.Split(b.get("/deliveries").Body, "<tr>")
+	badges := 0
+	for _, row := range rows {
+		if strings.Contains(row, `class="badge test"`) {
+			badges++
+			if !strings.Contains(row, "/deliveries/"+test+`"`) {
+				t.Errorf("the log marks another row a test:\n%s", row)
+			}
+		}
+	}
+	if badges != 1 {
+		t.Errorf("the log has %d test badges, want 1 (the test's row)", badges)
+	}
+
+	// Switched off, what no earlier delivery holds waits for the switch.
+	settings.Del("enabled")
+	b.post("/webhooks", settings)
+	if p := b.get("/deliveries/" + first); !strings.Contains(p.Body, `<dd id="waiting-for">the webhook to be enabled: it is switched off.</dd>`) {
+		t.Errorf("the first with the webhook switched off:\n%s", p.Body)
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -12,8 +13,11 @@ import (
 type webhookForm struct {
 	Enabled bool
 	URL     string
-	Types   []typeRow
-	// Errors holds the API's messages by field: url, subscribedEvents.
+	// RateLimit is the field as typed: "" is no limit.
+	RateLimit string
+	Types     []typeRow
+	// Errors holds the API's messages by field: url, subscribedEvents,
+	// rateLimit.
 	Errors map[string]string
 	New    bool // no webhook saved yet
 }
@@ -22,7 +26,9 @@ type webhookForm struct {
 // from it, so that api.ParseWebhookSettings judges the UI's input exactly
 // as it judges a PUT, with the same messages. subscribedEvents is always
 // an array: with no box ticked it is empty, which the API refuses with
-// "choose a minimum of 1 event".
+// "choose a minimum of 1 event". An empty rate limit is left out (no
+// limit); anything typed that is not an integer goes as a string, which
+// the API refuses with its own message.
 func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 	_ = r.ParseForm()
 	events := r.PostForm["subscribedEvents"]
@@ -30,11 +36,19 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 		events = []string{}
 	}
 	f := webhookForm{
-		Enabled: r.PostForm.Get("enabled") == "on",
-		URL:     strings.TrimSpace(r.PostForm.Get("url")),
-		Types:   typeRows(events),
+		Enabled:   r.PostForm.Get("enabled") == "on",
+		URL:       strings.TrimSpace(r.PostForm.Get("url")),
+		RateLimit: strings.TrimSpace(r.PostForm.Get("rateLimit")),
+		Types:     typeRows(events),
 	}
-	body, _ := json.Marshal(map[string]any{"enabled": f.Enabled, "url": f.URL, "subscribedEvents": events})
+	m := map[string]any{"enabled": f.Enabled, "url": f.URL, "subscribedEvents": events}
+	if f.RateLimit != "" {
+		m["rateLimit"] = f.RateLimit
+		if n, err := strconv.ParseInt(f.RateLimit, 10, 64); err == nil {
+			m["rateLimit"] = n
+		}
+	}
+	body, _ := json.Marshal(m)
 	return f, body
 }
 
@@ -42,5 +56,9 @@ func formFromWebhook(wh *otw.Webhook) webhookForm {
 	if wh == nil {
 		return webhookForm{Types: typeRows(nil), New: true}
 	}
-	return webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents)}
+	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents)}
+	if wh.RateLimit > 0 {
+		f.RateLimit = strconv.Itoa(wh.RateLimit)
+	}
+	return f
 }

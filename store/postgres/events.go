@@ -68,6 +68,7 @@ type route struct {
 	secret         []byte
 	previousSecret []byte // nil outside a rotation
 	failingSince   *time.Time
+	rateLimit      int // 0 is none
 }
 
 func (r route) wants(eventType string) bool {
@@ -195,7 +196,7 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 			Lease:      store.Lease{DeliverySeq: seq, LeaseUntil: fromMs(ms(take.LeaseUntil))},
 			DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
 			OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
-			Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince,
+			Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince, RateLimit: r.rateLimit,
 		})
 		return nil
 	}); err != nil {
@@ -287,7 +288,7 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		}
 	}
 	rows, err := q.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason, url, secret,
-			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since
+			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0)
 		FROM webhooks WHERE organization_id = ANY($1)`, orgs, ms(now))
 	if err != nil {
 		return nil, err
@@ -299,7 +300,7 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		var r route
 		var state string
 		var failing *int64
-		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing); err != nil {
+		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit); err != nil {
 			return nil, err
 		}
 		r.failingSince = nullMs(failing)

@@ -11,14 +11,14 @@ import (
 )
 
 const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
-	secret, previous_secret, previous_secret_until, created_at, updated_at`
+	secret, previous_secret, previous_secret_until, coalesce(rate_limit, 0), created_at, updated_at`
 
 func scanWebhook(row pgx.Row) (otw.Webhook, error) {
 	var w otw.Webhook
 	var prevUntil *int64
 	var created, updated int64
 	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &w.SubscribedEvents, &w.State, &w.DisabledReason,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &created, &updated)
+		&w.Secret, &w.PreviousSecret, &prevUntil, &w.RateLimit, &created, &updated)
 	if err != nil {
 		return w, err
 	}
@@ -52,6 +52,11 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		if err := orgExists(ctx, tx, org); err != nil {
 			return err
 		}
+		var rateLimit *int32 // NULL is no limit
+		if set.RateLimit > 0 {
+			n := int32(set.RateLimit)
+			rateLimit = &n
+		}
 		events := set.SubscribedEvents
 		if events == nil {
 			events = []string{} // the column is NOT NULL
@@ -60,15 +65,16 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		// the service disabled becomes active. Saving it switched off keeps
 		// the service's verdict on show.
 		_, err := tx.Exec(ctx, `
-			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'active', $5, $6, $6)
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'active', $5, $7, $6, $6)
 			ON CONFLICT (organization_id) DO UPDATE SET
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
+				rate_limit = excluded.rate_limit,
 				state = CASE WHEN excluded.enabled THEN 'active' ELSE webhooks.state END,
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
 				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
-			org, set.Enabled, set.URL, events, secret, ms(now))
+			org, set.Enabled, set.URL, events, secret, ms(now), rateLimit)
 		if err != nil {
 			return err
 		}

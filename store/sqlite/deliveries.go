@@ -10,14 +10,25 @@ import (
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
-const deliveryColumns = `d.seq, d.id, e.id, d.organization_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at,
+const deliveryColumns = `d.seq, d.id, e.id, d.organization_id, d.event_type, d.order_key, d.status, d.attempt_count, d.next_attempt_at,
 	d.last_status_code, d.last_error, d.created_at, d.succeeded_at`
+
+// waitColumns are what a pending delivery waits for, read in the same
+// statement as the delivery: the nearest earlier pending delivery of its
+// order key (the claim's order rule; deliveries_order answers it), and
+// its webhook's rate limit.
+const waitColumns = `
+	(SELECT p.id FROM deliveries p
+	 WHERE d.order_key <> '' AND p.organization_id = d.organization_id AND p.order_key = d.order_key
+	   AND p.status = 'pending' AND p.seq < d.seq
+	 ORDER BY p.seq DESC LIMIT 1),
+	(SELECT w.rate_limit FROM webhooks w WHERE w.organization_id = d.organization_id)`
 
 func scanDelivery(row rowScanner, extra ...any) (otw.Delivery, int64, error) {
 	var d otw.Delivery
 	var seq, created int64
 	var next, code, succeeded sql.NullInt64
-	dest := append([]any{&seq, &d.ID, &d.EventID, &d.OrganizationID, &d.EventType, &d.Status, &d.AttemptCount, &next,
+	dest := append([]any{&seq, &d.ID, &d.EventID, &d.OrganizationID, &d.EventType, &d.OrderKey, &d.Status, &d.AttemptCount, &next,
 		&code, &d.LastError, &created, &succeeded}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return d, 0, err
@@ -79,8 +90,11 @@ func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.D
 
 func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Delivery, error) {
 	var body []byte
-	d, seq, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, e.body FROM deliveries d JOIN events e ON e.seq = d.event_seq
-		WHERE d.id = ? AND d.organization_id = ?`, id, org), &body)
+	var earlier sql.NullString
+	var rateLimit sql.NullInt64
+	d, seq, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+`, e.body, `+waitColumns+`
+		FROM deliveries d JOIN events e ON e.seq = d.event_seq
+		WHERE d.id = ? AND d.organization_id = ?`, id, org), &body, &earlier, &rateLimit)
 	if err == sql.ErrNoRows {
 		return d, otw.Errorf(otw.ENOTFOUND, "delivery %s not found", id)
 	}
@@ -88,6 +102,7 @@ func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Deli
 		return d, interpret(err)
 	}
 	d.Payload = body
+	d.WaitingFor = store.WaitOf(d.Status, earlier.String, int(rateLimit.Int64))
 	rows, err := s.r.QueryContext(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body FROM attempts WHERE delivery_seq = ? ORDER BY n, seq`, seq)
 	if err != nil {
 		return d, interpret(err)

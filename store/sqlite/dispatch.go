@@ -16,7 +16,7 @@ import (
 // leaseTable), ?3 the horizon (see Store.horizon).
 const orgsWithWork = `
 SELECT w.organization_id, w.url, w.secret,
-       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since
+       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
 FROM webhooks w
 WHERE w.enabled AND w.state = 'active' AND EXISTS (
 	SELECT 1 FROM deliveries d
@@ -47,13 +47,14 @@ type endpoint struct {
 	secret         []byte
 	previousSecret []byte // nil outside a rotation
 	failingSince   *time.Time
+	rateLimit      int // 0 is none
 }
 
 // claimed starts a store.Claimed of the endpoint, leased until then; the
 // caller fills in the delivery.
 func (ep endpoint) claimed(leaseUntil time.Time) store.Claimed {
 	return store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(leaseUntil))}, OrganizationID: ep.org,
-		URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince}
+		URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince, RateLimit: ep.rateLimit}
 }
 
 // ClaimDeliveries reads on the reader pool and leases in memory: the
@@ -95,7 +96,7 @@ func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held strin
 	for rows.Next() {
 		var ep endpoint
 		var failing sql.NullInt64
-		if err := rows.Scan(&ep.org, &ep.url, &ep.secret, &ep.previousSecret, &failing); err != nil {
+		if err := rows.Scan(&ep.org, &ep.url, &ep.secret, &ep.previousSecret, &failing, &ep.rateLimit); err != nil {
 			return nil, err
 		}
 		ep.failingSince = nullMs(failing)

@@ -222,7 +222,7 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 		var subscribed, state, reason string
 		var failing sql.NullInt64
 		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&r.enabled, &subscribed, &state, &reason,
-			&r.url, &r.secret, &r.previousSecret, &failing)
+			&r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit)
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:

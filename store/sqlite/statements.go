@@ -48,7 +48,7 @@ const (
 		WHERE e.idempotency_key = ? AND e.created_at > ? ORDER BY e.seq LIMIT 1`
 	routeQuery = `
 		SELECT enabled, subscribed_events, state, disabled_reason, url, secret,
-			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since
+			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0)
 		FROM webhooks WHERE organization_id = ?1`
 	deliverySeqQuery  = `SELECT seq FROM deliveries WHERE id = ?`
 	lastDeliveryQuery = `SELECT max(seq) FROM deliveries`

@@ -10,17 +10,17 @@ import (
 )
 
 const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
-	secret, previous_secret, previous_secret_until, created_at, updated_at`
+	secret, previous_secret, previous_secret_until, rate_limit, created_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanWebhook(row rowScanner) (otw.Webhook, error) {
 	var w otw.Webhook
 	var events string
-	var prevUntil sql.NullInt64
+	var prevUntil, rateLimit sql.NullInt64
 	var created, updated int64
 	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &events, &w.State, &w.DisabledReason,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &created, &updated)
+		&w.Secret, &w.PreviousSecret, &prevUntil, &rateLimit, &created, &updated)
 	if err != nil {
 		return w, err
 	}
@@ -31,6 +31,7 @@ func scanWebhook(row rowScanner) (otw.Webhook, error) {
 		w.SubscribedEvents = strings.Split(events, ",")
 	}
 	w.PreviousSecretUntil = nullMs(prevUntil)
+	w.RateLimit = int(rateLimit.Int64)
 	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(updated)
 	return w, nil
 }
@@ -59,15 +60,16 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		// the service disabled becomes active. Saving it switched off keeps
 		// the service's verdict on show.
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, created_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?6, ?6)
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?7, ?6, ?6)
 			ON CONFLICT (organization_id) DO UPDATE SET
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
+				rate_limit = excluded.rate_limit,
 				state = CASE WHEN excluded.enabled THEN 'active' ELSE webhooks.state END,
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
 				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
-			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now))
+			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now), rateLimit(set.RateLimit))
 		if err != nil {
 			return err
 		}
@@ -111,4 +113,12 @@ func (s *Store) DisableWebhook(ctx context.Context, org int64, reason string, no
 		s.leases.dropOrganization(org)
 	}
 	return err
+}
+
+// rateLimit is a rate limit as stored: NULL for none (0).
+func rateLimit(n int) any {
+	if n <= 0 {
+		return nil
+	}
+	return n
 }

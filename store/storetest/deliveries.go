@@ -83,6 +83,29 @@ var listTests = map[string]func(*testing.T, store.Store){
 			}
 		}
 	},
+	// A test event's own order key comes back with its delivery, listed
+	// or got, and marks it a test.
+	"OrderKeyMarksTests": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		published := deliver(t, s, org1, "c:958CCF3BB6", t0)
+		e := event(org1, "case_resolved", "", t0)
+		e.OrderKey = otw.TestOrderKey(e.ID)
+		test := insert(t, s, t0, e)[0].DeliveryID
+		for _, d := range list(t, s, store.ListParams{OrganizationID: org1}) {
+			switch {
+			case d.ID == published && (d.OrderKey != "c:958CCF3BB6" || d.IsTest()):
+				t.Fatalf("listed real delivery: order key %q, test %v", d.OrderKey, d.IsTest())
+			case d.ID == test && (d.OrderKey != e.OrderKey || !d.IsTest()):
+				t.Fatalf("listed test delivery: order key %q, test %v", d.OrderKey, d.IsTest())
+			}
+		}
+		if d := getDelivery(t, s, org1, test); d.OrderKey != e.OrderKey || !d.IsTest() {
+			t.Fatalf("got test delivery: order key %q, test %v", d.OrderKey, d.IsTest())
+		}
+		if d := getDelivery(t, s, org1, published); d.IsTest() {
+			t.Fatal("got real delivery marked a test")
+		}
+	},
 	"BadCursor": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		deliver(t, s, org1, "", t0)

@@ -37,6 +37,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeAtInsert", takeTests},
 		{"CompleteAttempts", completeTests},
 		{"ListDeliveries", listTests},
+		{"WaitingFor", waitingTests},
 		{"RetryAndRecover", retryTests},
 		{"DeliveryStats", statsTests},
 		{"Health", healthTests},

@@ -76,6 +76,42 @@ var takeTests = map[string]func(*testing.T, store.Store){
 		}
 		wantSameIDs(t, "claimed", claimedIDs(claim(t, s, claimParams(t0))), in[0].DeliveryID)
 	},
+	// The dispatcher learns the webhook's rate limit with every delivery
+	// it gets, taken or claimed, as it stands at that moment.
+	"TakenAndClaimedCarryTheRateLimit": func(t *testing.T, s store.Store) {
+		newOrg(t, s, org1)
+		set := otw.WebhookSettings{Enabled: true, URL: "https://hooks.example.com/1001", SubscribedEvents: []string{"case_resolved"}, RateLimit: 7}
+		if _, err := s.SaveWebhook(t.Context(), org1, set, secretA, t0); err != nil {
+			t.Fatal(err)
+		}
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 1}}
+		in, taken, err := s.InsertEvents(t.Context(), []otw.Event{
+			event(org1, "case_resolved", "", t0), // taken
+			event(org1, "case_resolved", "", t0), // no room: claimed
+		}, t0, take)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(taken) != 1 || taken[0].RateLimit != 7 {
+			t.Fatalf("taken %+v, want one delivery with RateLimit 7", taken)
+		}
+		if c := claimOne(t, s, t0, in[1].DeliveryID); c.RateLimit != 7 {
+			t.Fatalf("claimed RateLimit = %d, want 7", c.RateLimit)
+		}
+
+		set.RateLimit = 0 // no limit from now on
+		if _, err := s.SaveWebhook(t.Context(), org1, set, secretA, t0); err != nil {
+			t.Fatal(err)
+		}
+		id := deliver(t, s, org1, "", t0)
+		if c := claimOne(t, s, t0, id); c.RateLimit != 0 {
+			t.Fatalf("claimed RateLimit = %d after the limit was removed, want 0", c.RateLimit)
+		}
+		_, taken, err = s.InsertEvents(t.Context(), []otw.Event{event(org1, "case_resolved", "", t0)}, t0, take)
+		if err != nil || len(taken) != 1 || taken[0].RateLimit != 0 {
+			t.Fatalf("taken %+v (%v) after the limit was removed, want one with RateLimit 0", taken, err)
+		}
+	},
 	// Inserts that take and claims side by side: a delivery must never be
 	// both taken and claimed.
 	"TakenNeverClaimedToo": func(t *testing.T, s store.Store) {

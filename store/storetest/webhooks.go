@@ -65,6 +65,24 @@ var webhookTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("SubscribedEvents = %q, want none", w.SubscribedEvents)
 		}
 	},
+	"RateLimitRoundTrips": func(t *testing.T, s store.Store) {
+		newOrg(t, s, org1)
+		set := otw.WebhookSettings{Enabled: true, URL: "https://a.example.com/", SubscribedEvents: []string{"case_resolved"}}
+		for _, limit := range []int{25, otw.MaxRateLimit, 0, 1} {
+			set.RateLimit = limit
+			saved, err := s.SaveWebhook(t.Context(), org1, set, secretA, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.GetWebhook(t.Context(), org1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if saved.RateLimit != limit || got.RateLimit != limit {
+				t.Fatalf("saved RateLimit %d: SaveWebhook returned %d, GetWebhook %d", limit, saved.RateLimit, got.RateLimit)
+			}
+		}
+	},
 	"SaveUnknownOrganization": func(t *testing.T, s store.Store) {
 		_, err := s.SaveWebhook(t.Context(), org1, otw.WebhookSettings{Enabled: true, URL: "https://a.example.com/"}, secretA, t0)
 		wantCode(t, err, otw.ENOTFOUND, "SaveWebhook for an unknown organization")
