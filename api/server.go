@@ -1,4 +1,4 @@
-// Package api is the REST API of SPEC §3: JSON under /v1, errors as RFC
+// Package api is the REST API: JSON under /v1, errors as RFC
 // 9457 problem details, each route one small handler.
 package api
 

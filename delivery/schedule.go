@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// DefaultSchedule is SPEC §5's: 8 attempts over about 28 hours.
+// DefaultSchedule is the product's retry schedule: 8 attempts over about
+// 28 hours, each step counted from the end of the previous attempt.
 var DefaultSchedule = []time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
 }

@@ -1,7 +1,7 @@
 package event
 
-// The rules of SPEC §4 as data: one tree of fields per event type. The
-// validator walks it, and the schema test compares it with the embedded JSON
+// The rules of the platform's events as data: one tree of fields per event
+// type. The validator walks it, and the schema test compares it with the embedded JSON
 // Schemas, so the two cannot say different things.
 
 // kind is the JSON a field's value must be.

@@ -1,4 +1,4 @@
-// Package event knows the events the platform publishes (SPEC §4): their
+// Package event knows the events the platform publishes: their
 // types, examples and JSON Schemas, and the validation that turns a
 // published body into what every receiver gets, compacted and otherwise
 // byte for byte as published.

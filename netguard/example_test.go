@@ -19,7 +19,7 @@ func ExampleGuard() {
 		},
 		Timeout: 15 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse // SPEC §5: redirects are not followed
+			return http.ErrUseLastResponse // redirects are not followed
 		},
 	}
 	_, err := client.Post("http://0x7f.1:8080/hook", "application/json", nil)

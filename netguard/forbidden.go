@@ -13,7 +13,7 @@ type span struct {
 
 // forbidden4 lists the IPv4 ranges refused, the more specific before the
 // ranges that contain them, so the reason given is the most precise one.
-// Beyond what SPEC §5 names (loopback, private, link-local, CGNAT,
+// Beyond what the product promises to refuse (loopback, private, link-local, CGNAT,
 // unspecified, multicast, broadcast) it refuses ranges no webhook receiver
 // can live at: "this network", IETF protocol assignments (Oracle Cloud's
 // metadata service answers at 192.0.0.192), documentation and benchmarking

@@ -3,7 +3,7 @@
 // addresses when a URL is saved, and Guard refuses private addresses when a
 // connection is made, after resolving the name itself, so that neither a
 // name pointing inside nor a DNS answer that changes between check and
-// connect (rebinding) gets through. SPEC.md §5.
+// connect (rebinding) gets through.
 package netguard
 
 import (

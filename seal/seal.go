@@ -35,7 +35,7 @@ func New(key []byte) (*Box, error) {
 	return &Box{aead: aead}, nil
 }
 
-// ParseKey decodes a key given as standard base64 (SPEC §1 --secret-key).
+// ParseKey decodes a key given as standard base64 (--secret-key).
 func ParseKey(s string) ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 	if err != nil || len(key) != KeySize {

@@ -1,4 +1,4 @@
-// Package ui is the web UI of SPEC §6: server-rendered pages (html/template,
+// Package ui is the web UI: server-rendered pages (html/template,
 // embedded assets, no build step) for the seed's Integration › Webhooks page
 // and the delivery log. It speaks to the same store as the API and reuses
 // the API's validation, so both refuse exactly the same things.

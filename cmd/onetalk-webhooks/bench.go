@@ -43,7 +43,7 @@ type benchConfig struct {
 	hostileFor  time.Duration // how long its healthy tenant publishes
 }
 
-// bench measures the service on this machine (SPEC §7): the real HTTP API
+// bench measures the service on this machine: the real HTTP API
 // and dispatcher on a fresh database, a receiver on 127.0.0.1, and first
 // the machine's own limit for the delivery half: plain keep-alive POSTs of
 // the same bodies to the same receiver, with no storage.

@@ -12,7 +12,7 @@ import (
 )
 
 // config is serve's configuration: every flag has an environment variable
-// (SPEC §1), and a flag given on the command line wins over it.
+// and a flag given on the command line wins over it.
 type config struct {
 	addr            string
 	db              string

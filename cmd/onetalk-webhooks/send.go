@@ -102,7 +102,7 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("reading the answer: %v", err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// Exit code 1 (SPEC §1): a script can tell the receiver refused.
+		// Exit code 1: a script can tell the receiver refused.
 		return fmt.Errorf("the receiver answered %s, not 2xx", resp.Status)
 	}
 	return nil

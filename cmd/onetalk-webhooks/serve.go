@@ -27,7 +27,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "onetalk-webhooks serving: UI and API on http://%s (database %s)\n", ln.Addr(), redactDB(cfg.db))
 	if a.adminTokenGenerated {
-		// The one place a secret is ever printed (SPEC §1).
+		// The one place a secret is ever printed.
 		fmt.Fprintf(stdout, "admin token (saved in %s; shown only now): %s\n", adminTokenPath(cfg), a.adminToken)
 	}
 	return a.run(ctx, ln)
