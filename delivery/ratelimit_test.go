@@ -46,7 +46,11 @@ func TestRateLimitedWebhookIsPaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Notify()
-	eventually(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(times["/limited"]) == 10 && len(times["/free"]) == 10 })
+	eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(times["/limited"]) == 10 && len(times["/free"]) == 10
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	limited, free := times["/limited"], times["/free"]
