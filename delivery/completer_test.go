@@ -98,6 +98,7 @@ func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, [
 // so no claim sends them again; once the store takes writes again, the
 // kept outcomes are written.
 func TestFailingWriteIsKeptAndDelaysOnlyItself(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	d, f, clk, batch := completerFixture(t, 3)
 	c := d.done
@@ -150,9 +151,10 @@ func deliveryID(t *testing.T, f *faultyStore, o outcome) string {
 // At shutdown with the store failing, Run still returns within the grace
 // and a moment, and says how many attempts it could not write.
 func TestRunStopsWithinTheGraceWhenWritesFail(t *testing.T) {
+	t.Parallel()
 	d, f, _, batch := completerFixture(t, 2)
 	f.down.Store(true)
-	d.cfg.ShutdownGrace = 200 * time.Millisecond
+	d.cfg.ShutdownGrace = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(t.Context())
 	ran := make(chan error, 1)
 	go func() { ran <- d.Run(ctx) }()
