@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -78,7 +79,13 @@ func problemOf(t *testing.T, what string, r response) string {
 func TestFullDiskAnswers503AndRecovers(t *testing.T) {
 	t.Parallel()
 	disk := mountSmallDisk(t, 64<<20)
-	rc := newReceiver(t, nil)
+	// The receiver holds every request until the disk is full, so that
+	// deliveries of stored events are still to go when no write fits.
+	gate := make(chan struct{})
+	var opened sync.Once
+	open := func() { opened.Do(func() { close(gate) }) }
+	t.Cleanup(open)
+	rc := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { <-gate; return 200 })
 	s := sqliteDB.start(t, disk)
 	s.createOrg(1111, rc.URL)
 	if r := s.do("GET", "/readyz", "", nil); r.Status != 200 {
@@ -132,6 +139,15 @@ func TestFullDiskAnswers503AndRecovers(t *testing.T) {
 	}
 	t.Logf("%d events accepted before the disk was full", len(accepted))
 
+	// Deliveries of what was stored go on while no write fits: their
+	// outcomes are kept for later, and none is sent twice meanwhile.
+	open()
+	whileFull := rc.waitForDistinct(t, 60*time.Second, len(accepted))
+	if n := duplicates(whileFull); n > 0 {
+		t.Fatalf("%d deliveries sent twice while the disk was full", n)
+	}
+	t.Logf("all %d delivered while the disk was still full", len(whileFull))
+
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +169,9 @@ func TestFullDiskAnswers503AndRecovers(t *testing.T) {
 		if !accepted[id] {
 			t.Errorf("webhook-id %q was never accepted", id)
 		}
+	}
+	if n := duplicates(count); n > 0 {
+		t.Errorf("%d deliveries sent twice", n)
 	}
 	s.kill()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(disk, "otw.db"))
