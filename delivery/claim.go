@@ -27,12 +27,11 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	total, held := d.holdingLocked()
 	perOrg := d.share.holdCap(len(held) + 1) // +1: room for one more
 	room := max(2*d.cfg.Workers-total, d.share.reserve)
-	busy := held
 	for org, rate := range d.rates {
 		// A rate-limited webhook holds about two seconds of its turns:
 		// more would wait leased until their leases ran out.
 		if limited := min(perOrg, max(2, 2*rate)); limited < perOrg {
-			busy[org] += perOrg - limited
+			held[org] += perOrg - limited
 		}
 	}
 	d.mu.Unlock()
@@ -40,8 +39,8 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 		return false, nil // the completer's hand-over wakes us
 	}
 	claimed, err := d.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{
-		Now: now, LeaseUntil: now.Add(d.Lease()), Limit: room,
-		PerOrganization: perOrg, Busy: busy,
+		Now: now, LeaseUntil: now.Add(d.LeaseTerm()), Limit: room,
+		PerOrganization: perOrg, Held: held,
 	})
 	if err != nil {
 		return false, err
@@ -203,7 +202,7 @@ func (d *Dispatcher) Reserve(orgs []int64) store.Take {
 		return store.Take{}
 	}
 	total, held := d.holdingLocked()
-	take := store.Take{LeaseUntil: d.cfg.Now().Add(d.Lease())}
+	take := store.Take{LeaseUntil: d.cfg.Now().Add(d.LeaseTerm())}
 	for _, org := range orgs {
 		if _, ok := take.Room[org]; ok {
 			continue

@@ -236,7 +236,7 @@ func (c *completer) keep(ctx context.Context, batch []outcome, err error) {
 // second time.
 func (c *completer) extend(ctx context.Context) {
 	d := c.d
-	soon := d.cfg.Now().Add(d.Lease() / 2)
+	soon := d.cfg.Now().Add(d.LeaseTerm() / 2)
 	var leases []store.Lease
 	var at []int
 	for i, o := range c.backlog {
@@ -248,7 +248,7 @@ func (c *completer) extend(ctx context.Context) {
 	if len(leases) == 0 {
 		return
 	}
-	until := d.cfg.Now().Add(d.Lease())
+	until := d.cfg.Now().Add(d.LeaseTerm())
 	ectx, cancel := context.WithTimeout(ctx, writeTimeout)
 	moved, err := d.cfg.Store.ExtendLeases(ectx, leases, until)
 	cancel()

@@ -81,7 +81,7 @@ func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, [
 	f := &faultyStore{Store: s}
 	d := New(Config{Store: f, Client: &http.Client{}, Now: clk.Now, Timeout: time.Second,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	claimed, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(d.Lease()), Limit: n, PerOrganization: n})
+	claimed, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(d.LeaseTerm()), Limit: n, PerOrganization: n})
 	if err != nil || len(claimed) != n {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
@@ -112,7 +112,7 @@ func TestFailingWriteIsKeptAndDelaysOnlyItself(t *testing.T) {
 
 	// Past the lease: a retry extends what it keeps, so a claim finds
 	// nothing to take over.
-	clk.add(d.Lease() - time.Second)
+	clk.add(d.LeaseTerm() - time.Second)
 	if c.write(ctx, nil) {
 		t.Fatal("a failed retry reported written")
 	}

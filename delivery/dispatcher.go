@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,7 +27,7 @@ type Config struct {
 	// OpenSecret turns a sealed signing secret into its raw key bytes.
 	OpenSecret func(sealed []byte) ([]byte, error)
 	Client     *http.Client
-	Schedule   []time.Duration // DefaultSchedule
+	Schedule   []time.Duration // DefaultSchedule()
 	Timeout    time.Duration   // 15 s: one attempt, connection to last byte
 	// Workers bounds the requests in flight at once, shared fairly among
 	// the organizations with work (see share); PerWebhook bounds those of
@@ -88,8 +89,9 @@ type Dispatcher struct {
 
 // New returns a dispatcher with cfg's defaults filled in.
 func New(cfg Config) *Dispatcher {
+	cfg.Schedule = slices.Clone(cfg.Schedule) // the caller's slice stays the caller's
 	if cfg.Schedule == nil {
-		cfg.Schedule = DefaultSchedule
+		cfg.Schedule = DefaultSchedule()
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 15 * time.Second
@@ -139,9 +141,10 @@ func New(cfg Config) *Dispatcher {
 	return d
 }
 
-// Lease is how long a claim is held: a request can take the whole
-// timeout, and the result needs a moment to be written.
-func (d *Dispatcher) Lease() time.Duration { return d.cfg.Timeout + 15*time.Second }
+// LeaseTerm is how long a claim is held (store.Lease is one claim): a
+// request can take the whole timeout, and the result needs a moment to be
+// written.
+func (d *Dispatcher) LeaseTerm() time.Duration { return d.cfg.Timeout + 15*time.Second }
 
 // Notify tells the dispatcher that work may be due now. It never blocks.
 func (d *Dispatcher) Notify() {

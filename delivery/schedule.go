@@ -11,8 +11,12 @@ import (
 
 // DefaultSchedule is the product's retry schedule: 8 attempts over about
 // 28 hours, each step counted from the end of the previous attempt.
-var DefaultSchedule = []time.Duration{
-	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+//
+// It is a function so that no caller can change the schedule of another.
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{
+		5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
+	}
 }
 
 // ParseSchedule reads a comma list of Go durations ("5s,5m,30m").

@@ -82,7 +82,7 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 	// The second delivery was claimed with the first and waits for the
 	// one slot. Time passes beyond its lease before the slot frees.
 	mu.Lock()
-	now = now.Add(d.Lease() + time.Second)
+	now = now.Add(d.LeaseTerm() + time.Second)
 	mu.Unlock()
 	close(release)
 

@@ -163,14 +163,15 @@ func (t Take) Candidates(events []otw.Event, pending func(i int) bool) []bool {
 type ClaimParams struct {
 	Now        time.Time
 	LeaseUntil time.Time
-	// Limit bounds the whole claim: the dispatcher's free workers.
+	// Limit bounds the whole claim: the room the dispatcher has for
+	// deliveries it holds (in flight, or claimed and waiting to start).
 	Limit int
-	// PerOrganization bounds what the dispatcher holds (in flight) for one
-	// organization; Busy says how many it holds already. Claimed work is
-	// started at once, so no lease runs out while waiting, and a slow
-	// endpoint can take only its share of the workers.
+	// PerOrganization bounds what the dispatcher may hold for one
+	// organization, and Held says how many it holds already (it may count
+	// more, to hold a rate-limited webhook to less): a slow endpoint then
+	// holds only its share of the claimed work.
 	PerOrganization int
-	Busy            map[int64]int
+	Held            map[int64]int
 }
 
 // Lease identifies one claim of a delivery. LeaseUntil doubles as a

@@ -53,7 +53,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.db, "db", "sqlite:./data/onetalk-webhooks.db", "database: sqlite:PATH or a postgres:// URL")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the platform's admin token; generated and saved beside the SQLite file when empty")
 	fs.BoolVar(&c.allowPrivate, "allow-private-targets", false, "allow webhook URLs on loopback and private networks, for local development")
-	fs.StringVar(&c.retrySchedule, "retry-schedule", joinDurations(delivery.DefaultSchedule), "delays between attempts, comma separated Go durations")
+	fs.StringVar(&c.retrySchedule, "retry-schedule", joinDurations(delivery.DefaultSchedule()), "delays between attempts, comma separated Go durations")
 	fs.DurationVar(&c.deliveryTimeout, "delivery-timeout", 15*time.Second, "time allowed for one delivery attempt")
 	fs.StringVar(&c.secretKey, "secret-key", "", "32-byte key in standard base64 that encrypts signing secrets; generated beside the SQLite file when empty")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long in-flight deliveries may finish")

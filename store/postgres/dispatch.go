@@ -72,8 +72,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	if p.Limit <= 0 {
 		return nil, nil
 	}
-	orgs, held := make([]int64, 0, len(p.Busy)), make([]int32, 0, len(p.Busy))
-	for org, n := range p.Busy {
+	orgs, held := make([]int64, 0, len(p.Held)), make([]int32, 0, len(p.Held))
+	for org, n := range p.Held {
 		orgs, held = append(orgs, org), append(held, int32(n))
 	}
 	leaseUntil := ms(p.LeaseUntil)

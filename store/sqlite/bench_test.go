@@ -113,7 +113,7 @@ func BenchmarkDrainOrdered(b *testing.B) {
 	}
 	claim := func(n int, busy int) []store.Claimed {
 		got, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(time.Hour), Limit: n,
-			PerOrganization: held, Busy: map[int64]int{1: busy}})
+			PerOrganization: held, Held: map[int64]int{1: busy}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -74,7 +74,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
 	var claimed []store.Claimed
 	for _, ep := range orgs {
-		room := min(p.PerOrganization-p.Busy[ep.org], p.Limit-len(claimed))
+		room := min(p.PerOrganization-p.Held[ep.org], p.Limit-len(claimed))
 		if room <= 0 {
 			continue
 		}

@@ -61,7 +61,7 @@ var claimTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("claims of Limit 2 over 5 due took %v, want [2 2 1 0]", sizes)
 		}
 	},
-	"PerOrganizationMinusBusy": func(t *testing.T, s store.Store) {
+	"PerOrganizationMinusHeld": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		newSubscribedOrg(t, s, org2)
 		for range 5 {
@@ -70,7 +70,7 @@ var claimTests = map[string]func(*testing.T, store.Store){
 		}
 		p := claimParams(t0)
 		p.PerOrganization = 3
-		p.Busy = map[int64]int{org1: 2}
+		p.Held = map[int64]int{org1: 2}
 		n := map[int64]int{}
 		for _, c := range claim(t, s, p) {
 			n[c.OrganizationID]++
@@ -78,7 +78,7 @@ var claimTests = map[string]func(*testing.T, store.Store){
 		if n[org1] != 1 || n[org2] != 3 {
 			t.Fatalf("claimed %v by organization, want %d:1 (3 allowed, 2 busy) and %d:3", n, org1, org2)
 		}
-		p.Busy = map[int64]int{org1: 3, org2: 3}
+		p.Held = map[int64]int{org1: 3, org2: 3}
 		if c := claim(t, s, p); len(c) != 0 {
 			t.Fatalf("claimed %v with every organization at its limit", claimedIDs(c))
 		}
