@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,21 +54,9 @@ func (c *clock) add(d time.Duration) {
 func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, []outcome) {
 	t.Helper()
 	ctx := t.Context()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := OpenTestStore(t, "case_resolved", map[int64]string{1: "http://127.0.0.1:1/"})
 	clk := &clock{now: time.Now()}
 	now := clk.Now()
-	if err := s.CreateOrganization(ctx, otw.Organization{ID: 1, Name: "Org", CreatedAt: now},
-		otw.APIKey{ID: "key_1", OrganizationID: 1, Hash: []byte{1}, CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SaveWebhook(ctx, 1, otw.WebhookSettings{Enabled: true, URL: "http://127.0.0.1:1/",
-		SubscribedEvents: []string{"case_resolved"}}, []byte("k"), now); err != nil {
-		t.Fatal(err)
-	}
 	var events []otw.Event
 	for range n {
 		events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "case_resolved",

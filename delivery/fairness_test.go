@@ -2,17 +2,14 @@ package delivery_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/store"
-	"github.com/onetalk/onetalk-webhooks/store/sqlite"
 )
 
 // Four tenants whose receivers never answer, with more deliveries than
@@ -36,26 +33,8 @@ func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 	}))
 	defer healthy.Close()
 
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := delivery.OpenTestStore(t, "case_resolved", map[int64]string{1: slow.URL, 2: slow.URL, 3: slow.URL, 4: slow.URL, 5: healthy.URL})
 	now := time.Now()
-	for org := int64(1); org <= 5; org++ {
-		url := slow.URL
-		if org == 5 {
-			url = healthy.URL
-		}
-		if err := s.CreateOrganization(ctx, otw.Organization{ID: org, Name: "Org", CreatedAt: now},
-			otw.APIKey{ID: fmt.Sprint("key_", org), OrganizationID: org, Hash: []byte{byte(org)}, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.SaveWebhook(ctx, org, otw.WebhookSettings{Enabled: true, URL: url,
-			SubscribedEvents: []string{"case_resolved"}}, []byte("k"), now); err != nil {
-			t.Fatal(err)
-		}
-	}
 	publish := func(org int64, n int) []otw.Event {
 		var events []otw.Event
 		for range n {

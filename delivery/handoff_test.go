@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -120,25 +119,7 @@ func runningDispatcher(t *testing.T) (s *sqlite.Store, d *delivery.Dispatcher, a
 // handoffStore is a SQLite store whose organizations 1 and 2 have a webhook
 // at url taking integration_message_status.
 func handoffStore(t *testing.T, url string) *sqlite.Store {
-	t.Helper()
-	ctx := t.Context()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	now := time.Now()
-	for _, org := range []int64{1, 2} {
-		if err := s.CreateOrganization(ctx, otw.Organization{ID: org, Name: "Org", CreatedAt: now},
-			otw.APIKey{ID: "key_" + string(rune('0'+org)), OrganizationID: org, Hash: []byte{byte(org)}, CreatedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.SaveWebhook(ctx, org, otw.WebhookSettings{Enabled: true, URL: url,
-			SubscribedEvents: []string{"integration_message_status"}}, []byte("whsec-key"), now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return s
+	return delivery.OpenTestStore(t, "integration_message_status", map[int64]string{1: url, 2: url})
 }
 
 // waitRunning waits until the dispatcher's Run has started: it promises

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/store"
-	"github.com/onetalk/onetalk-webhooks/store/sqlite"
 )
 
 // A delivery claimed ahead of its webhook's free slot waits behind a slow
@@ -23,12 +21,6 @@ import (
 // is given back and claimed afresh, and arrives once.
 func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) {
 	ctx := t.Context()
-	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -49,14 +41,7 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 	}))
 	defer receiver.Close()
 
-	if err := s.CreateOrganization(ctx, otw.Organization{ID: 1, Name: "Org", CreatedAt: now},
-		otw.APIKey{ID: "key_1", OrganizationID: 1, Hash: []byte("hash"), CreatedAt: now}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.SaveWebhook(ctx, 1, otw.WebhookSettings{Enabled: true, URL: receiver.URL,
-		SubscribedEvents: []string{"integration_message_status"}}, []byte("whsec-key"), now); err != nil {
-		t.Fatal(err)
-	}
+	s := delivery.OpenTestStore(t, "integration_message_status", map[int64]string{1: receiver.URL})
 	var events []otw.Event
 	for _, key := range []string{"m:first", "m:second"} {
 		events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "integration_message_status",
