@@ -93,6 +93,15 @@ type Store interface {
 	CountPending(ctx context.Context) (int64, error)
 
 	// Ping checks that the database answers a read.
+	// PruneEvents removes, oldest first, the events created before cutoff
+	// whose delivery is not pending, with their deliveries and attempts
+	// (retention). It looks at up to limit events after the cursor after
+	// (0 from the start) and returns the cursor to go on from and how many
+	// it removed; a cursor that does not move means that nothing older
+	// than cutoff is left after it. A pending delivery is never removed,
+	// nor its event.
+	PruneEvents(ctx context.Context, cutoff time.Time, after int64, limit int) (next int64, removed int, err error)
+
 	Ping(ctx context.Context) error
 	// CheckWrite reports whether a publish would commit now: nil, or
 	// EUNAVAILABLE saying what is wrong (out of disk space, does not

@@ -41,6 +41,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RetryAndRecover", retryTests},
 		{"DeliveryStats", statsTests},
 		{"Health", healthTests},
+		{"Retention", pruneTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
