@@ -116,7 +116,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, org int6
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, org int64) {
 	d, err := s.store.GetDelivery(r.Context(), org, r.PathValue("id"))
 	if err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, s.log, s.gone(err, r.PathValue("id")))
 		return
 	}
 	out := deliveryDetailJSON{deliveryJSON: toDeliveryJSON(d)}
@@ -128,7 +128,7 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, org int64) 
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, org int64) {
 	if err := s.store.RetryDelivery(r.Context(), org, r.PathValue("id"), s.now()); err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, s.log, s.gone(err, r.PathValue("id")))
 		return
 	}
 	s.notify()
@@ -162,5 +162,9 @@ func (s *Server) recoverDeliveries(w http.ResponseWriter, r *http.Request, org i
 	if n > 0 {
 		s.notify()
 	}
-	writeJSON(w, http.StatusAccepted, map[string]int{"requeued": n})
+	answer := map[string]any{"requeued": n}
+	if note := s.pastRetention(since); note != "" {
+		answer["note"] = note
+	}
+	writeJSON(w, http.StatusAccepted, answer)
 }

@@ -38,6 +38,9 @@ type Config struct {
 	Failures *FailureLimiter
 	// Metrics, when set, counts accepted events.
 	Metrics *metrics.Metrics
+	// Retention is how long deliveries are kept (0: for ever), so that an
+	// answer about one that is gone can say why.
+	Retention time.Duration
 }
 
 // Server serves the API.
@@ -53,12 +56,14 @@ type Server struct {
 	now          func() time.Time
 	log          *slog.Logger
 	failures     *FailureLimiter // of authentications, per client address
+	retention    time.Duration
 }
 
 // New returns a Server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert, notify: cfg.Notify,
-		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, failures: cfg.Failures, now: cfg.Now, log: cfg.Logger}
+		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, failures: cfg.Failures, now: cfg.Now, log: cfg.Logger,
+		retention: cfg.Retention}
 	if s.failures == nil {
 		s.failures = &FailureLimiter{}
 	}

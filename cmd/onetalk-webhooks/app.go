@@ -19,6 +19,7 @@ import (
 	"github.com/onetalk/onetalk-webhooks/ingest"
 	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/netguard"
+	"github.com/onetalk/onetalk-webhooks/retention"
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store"
 	"github.com/onetalk/onetalk-webhooks/store/postgres"
@@ -92,7 +93,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	apiServer := api.New(api.Config{
 		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
 		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
-		Metrics: a.metrics, Failures: failures,
+		Metrics: a.metrics, Failures: failures, Retention: cfg.retention,
 	})
 	apiServer.Register(mux)
 	mux.Handle("GET /metrics", a.metrics.Handler())
@@ -154,6 +155,7 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	if a.cfg.pprofAddr != "" {
 		go a.servePprof(dctx)
 	}
+	go retention.Run(dctx, retention.Config{Store: a.store, Window: a.cfg.retention, Logger: a.log})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

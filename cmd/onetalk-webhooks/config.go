@@ -27,6 +27,7 @@ type config struct {
 	rotationOverlap time.Duration
 	disableAfter    time.Duration
 	pprofAddr       string
+	retention       time.Duration
 }
 
 // flagEnv names each flag's environment variable.
@@ -44,6 +45,7 @@ var flagEnv = map[string]string{
 	"secret-rotation-overlap":   "OTW_SECRET_ROTATION_OVERLAP",
 	"disable-after":             "OTW_DISABLE_AFTER",
 	"pprof":                     "OTW_PPROF",
+	"retention":                 "OTW_RETENTION",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -61,6 +63,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&c.perWebhook, "max-in-flight-per-webhook", 64, "delivery requests in flight at once to one webhook, so a slow endpoint only slows itself")
 	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
+	fs.DurationVar(&c.retention, "retention", 720*time.Hour, "how long events, deliveries and attempts are kept (a pending delivery always is); 0 keeps everything")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve Go's profiler at this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
@@ -114,6 +117,9 @@ func (c *config) validate() error {
 		if d <= 0 {
 			return fmt.Errorf("--%s must be positive", name)
 		}
+	}
+	if c.retention < 0 {
+		return fmt.Errorf("--retention must be 0 (keep everything) or positive, such as 720h")
 	}
 	if c.maxInFlight < 1 || c.perWebhook < 1 {
 		return fmt.Errorf("--max-in-flight and --max-in-flight-per-webhook must be at least 1")
