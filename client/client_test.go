@@ -144,7 +144,7 @@ func TestPublish(t *testing.T) {
 func TestIdempotencyKeyOfTheCaller(t *testing.T) {
 	org, key := newOrg(t, shared)
 	c := client.New(shared.URL, shared.Token)
-	ctx := client.WithIdempotencyKey(context.Background(), "caller-key-"+t.Name())
+	ctx := client.WithIdempotencyKey(context.Background(), fmt.Sprint("caller-key-", org))
 
 	first, err := c.Publish(ctx, status(org, "one"))
 	if err != nil {
