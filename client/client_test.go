@@ -306,3 +306,37 @@ func TestAdmin(t *testing.T) {
 	}
 	shared.eventIDs(t, org, first.Key)
 }
+
+// A 429 is retried after the Retry-After the service sends, and a policy
+// that cannot wait that long gives up at once with the 429. The 429 comes
+// from serve's own limiter: 20 wrong tokens from one address block it.
+func TestTooManyRequests(t *testing.T) {
+	s := startT(t, t.TempDir(), "127.0.0.1:0")
+	org, _ := newOrg(t, s)
+	for range 21 {
+		req, _ := http.NewRequest("POST", s.URL+"/v1/events", nil)
+		req.Header.Set("Authorization", "Bearer otk_guess")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+
+	impatient := client.New(s.URL, s.Token, client.WithRetry(client.RetryPolicy{MaxElapsed: 500 * time.Millisecond}))
+	_, err := impatient.Publish(context.Background(), status(org, "a"))
+	var e *client.Error
+	if !errors.As(err, &e) || e.StatusCode != 429 || e.RetryAfter <= 0 {
+		t.Fatalf("error %v, want a 429 with Retry-After", err)
+	}
+
+	tr := &countingTransport{}
+	c := client.New(s.URL, s.Token, client.WithHTTPClient(&http.Client{Transport: tr}))
+	res, err := c.Publish(context.Background(), status(org, "a"))
+	if err != nil || !strings.HasPrefix(res.EventID, "evt_") {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if tr.count() < 2 {
+		t.Fatalf("%d requests: the first should have met the 429", tr.count())
+	}
+}
