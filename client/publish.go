@@ -92,7 +92,8 @@ func deref(s *string) string {
 //
 // An event the service refuses is named in the *Error's Fields by its
 // index in events ("[1500].caseResolved.caseID"), whichever chunk held it.
-// Events over 256 KiB are refused before anything is sent.
+// Events over 256 KiB are refused before anything is sent. An empty slice
+// publishes nothing.
 func (c *Client) PublishBatch(ctx context.Context, events []Event) ([]Result, error) {
 	bodies := make([][]byte, len(events))
 	for i, e := range events {
