@@ -165,9 +165,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 
 // backoff is the wait before retry n (from 1): see RetryPolicy.
 func (c *Client) backoff(n int) time.Duration {
-	d := c.policy.MaxDelay
-	if n < 31 {
-		d = min(d, c.policy.BaseDelay<<(n-1))
+	// Doubled step by step, since a shift could overflow a large delay.
+	d := min(c.policy.BaseDelay, c.policy.MaxDelay)
+	for i := 1; i < n && d < c.policy.MaxDelay; i++ {
+		d = min(2*d, c.policy.MaxDelay)
 	}
 	return d/2 + mrand.N(d/2+1)
 }
