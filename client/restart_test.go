@@ -16,7 +16,6 @@ import (
 // restarter holds the current serve process of a test that kills it
 // with SIGKILL and starts it again on the same port and data directory.
 type restarter struct {
-	t    *testing.T
 	addr string
 	dir  string
 
@@ -56,7 +55,7 @@ func (r *restarter) killThenRestart() {
 func TestServerRestartedMidBatch(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	first := startT(t, dir, "127.0.0.1:0")
-	r := &restarter{t: t, addr: strings.TrimPrefix(first.URL, "http://"), dir: dir, cur: first}
+	r := &restarter{addr: strings.TrimPrefix(first.URL, "http://"), dir: dir, cur: first}
 	t.Cleanup(func() {
 		r.wg.Wait()
 		r.mu.Lock()
