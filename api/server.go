@@ -157,7 +157,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if otw.ErrorCode(err) != otw.EUNAVAILABLE {
 			// Whatever went wrong, the service is not ready: the answer
 			// is a 503, with the cause in the log.
-			s.log.Error("database not ready", "err", err)
+			s.log.ErrorContext(r.Context(), "database not ready", "err", err)
 			err = otw.Errorf(otw.EUNAVAILABLE, "the database does not answer")
 		}
 		writeError(w, r, s.log, err)

@@ -85,7 +85,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page str
 	}
 	var buf bytes.Buffer
 	if err := u.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
-		u.cfg.Logger.Error("rendering a page", "page", page, "err", err)
+		u.cfg.Logger.ErrorContext(r.Context(), "rendering a page", "page", page, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -103,7 +103,7 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page str
 func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	status, msg := statusOf(err)
 	if status >= 500 {
-		u.cfg.Logger.Error("ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		u.cfg.Logger.ErrorContext(r.Context(), "ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "2") // as the API's 503s

@@ -17,6 +17,7 @@ import (
 	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/ingest"
+	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
 	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/netguard"
 	"github.com/onetalk/onetalk-webhooks/retention"
@@ -110,7 +111,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	web.Register(mux)
-	a.handler = mux
+	a.handler = reqlog.Middleware(mux)
 	return a, nil
 }
 

@@ -4,11 +4,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
 )
 
 // config is serve's configuration: every flag has an environment variable
@@ -28,6 +30,7 @@ type config struct {
 	disableAfter    time.Duration
 	pprofAddr       string
 	retention       time.Duration
+	logFormat       string
 }
 
 // flagEnv names each flag's environment variable.
@@ -46,6 +49,7 @@ var flagEnv = map[string]string{
 	"disable-after":             "OTW_DISABLE_AFTER",
 	"pprof":                     "OTW_PPROF",
 	"retention":                 "OTW_RETENTION",
+	"log-format":                "OTW_LOG_FORMAT",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -64,6 +68,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
 	fs.DurationVar(&c.retention, "retention", 720*time.Hour, "how long events, deliveries and attempts are kept (a pending delivery always is); 0 keeps everything")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as text (key=value) or json (one object per line)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve Go's profiler at this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
@@ -118,6 +123,9 @@ func (c *config) validate() error {
 			return fmt.Errorf("--%s must be positive", name)
 		}
 	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return fmt.Errorf("--log-format %q: use text or json", c.logFormat)
+	}
 	if c.retention < 0 {
 		return fmt.Errorf("--retention must be 0 (keep everything) or positive, such as 720h")
 	}
@@ -125,4 +133,14 @@ func (c *config) validate() error {
 		return fmt.Errorf("--max-in-flight and --max-in-flight-per-webhook must be at least 1")
 	}
 	return nil
+}
+
+// logger writes serve's log in the configured format to w; a line logged
+// with a request's context carries the request's ID.
+func (c *config) logger(w io.Writer) *slog.Logger {
+	var h slog.Handler = slog.NewTextHandler(w, nil)
+	if c.logFormat == "json" {
+		h = slog.NewJSONHandler(w, nil)
+	}
+	return slog.New(reqlog.Handler(h))
 }
