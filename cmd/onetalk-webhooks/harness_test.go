@@ -29,7 +29,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "onetalk-webhooks")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	// Built as the container image builds it (CGO_ENABLED=0: static), so
+	// the tests run the binary the image ships.
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
 		os.Exit(1)

@@ -23,6 +23,7 @@ Usage:
   onetalk-webhooks send      POST a signed example event to a URL, to try a receiver
   onetalk-webhooks listen    a local receiver that verifies and prints what arrives
   onetalk-webhooks bench     measure throughput and latency on this machine
+  onetalk-webhooks healthcheck  exit 0 when a running serve is ready (for containers)
   onetalk-webhooks version   print the version
 
 Run "onetalk-webhooks <command> -h" for a command's flags.
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return listen(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return bench(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "onetalk-webhooks", otw.Version)
 		return nil
