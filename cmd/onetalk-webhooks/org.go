@@ -114,7 +114,7 @@ func orgCreate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	path := fmt.Sprintf("/v1/organizations/%d/webhook", *id)
 	if err := c.call(ctx, "PUT", path, map[string]any{"enabled": true, "url": *webhookURL, "subscribedEvents": subscribed}, nil); err != nil {
-		return fmt.Errorf("organization %d was created (its API key is printed above) but its webhook was not saved: %w", *id, err)
+		return fmt.Errorf("organization %d was created (its API key went to standard output) but its webhook was not saved: %w", *id, err)
 	}
 	var secret struct {
 		Secret string `json:"secret"`

@@ -98,9 +98,30 @@ type block struct {
 // section in order.
 func quickStartBlocks(t *testing.T, readme string) []block {
 	t.Helper()
-	_, section, ok := strings.Cut(readme, "\n## Quick start\n")
+	blocks := sectionBlocks(t, readme, "Quick start")
+	var serves, listens int
+	for _, b := range blocks {
+		for _, cmd := range []string{" serve", " listen"} {
+			if !b.text && strings.Contains(b.code, "onetalk-webhooks"+cmd) && !b.newTerminal {
+				t.Fatalf("the block:\n%s\nkeeps running, but the text before it does not say to open a new terminal", b.code)
+			}
+		}
+		serves += strings.Count(b.code, "onetalk-webhooks serve")
+		listens += strings.Count(b.code, "onetalk-webhooks listen")
+	}
+	if len(blocks) < 5 || serves != 1 || listens != 1 {
+		t.Fatalf("the quick start has %d blocks, %d serve and %d listen: not the quick start this test knows", len(blocks), serves, listens)
+	}
+	return blocks
+}
+
+// sectionBlocks returns the code blocks of the README's section under
+// "## heading", in order.
+func sectionBlocks(t *testing.T, readme, heading string) []block {
+	t.Helper()
+	_, section, ok := strings.Cut(readme, "\n## "+heading+"\n")
 	if !ok {
-		t.Fatal(`README.md has no "## Quick start" section`)
+		t.Fatalf(`README.md has no "## %s" section`, heading)
 	}
 	section, _, _ = strings.Cut(section, "\n## ")
 	var blocks []block
@@ -123,19 +144,6 @@ func quickStartBlocks(t *testing.T, readme string) []block {
 		default:
 			code.WriteString(line + "\n")
 		}
-	}
-	var serves, listens int
-	for _, b := range blocks {
-		for _, cmd := range []string{" serve", " listen"} {
-			if !b.text && strings.Contains(b.code, "onetalk-webhooks"+cmd) && !b.newTerminal {
-				t.Fatalf("the block:\n%s\nkeeps running, but the text before it does not say to open a new terminal", b.code)
-			}
-		}
-		serves += strings.Count(b.code, "onetalk-webhooks serve")
-		listens += strings.Count(b.code, "onetalk-webhooks listen")
-	}
-	if len(blocks) < 5 || serves != 1 || listens != 1 {
-		t.Fatalf("the quick start has %d blocks, %d serve and %d listen: not the quick start this test knows", len(blocks), serves, listens)
 	}
 	return blocks
 }
@@ -248,7 +256,7 @@ func (s *shell) run(t *testing.T, code string) string {
 	t.Helper()
 	s.n++
 	file := filepath.Join(s.scratch, fmt.Sprintf("block-%d.sh", s.n))
-	outFile := filepath.Join(s.scratch, fmt.Sprintf("block-%d.out", s.n))
+	outFile := s.outFile(s.n)
 	if err := os.WriteFile(file, []byte(code+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +273,12 @@ func (s *shell) run(t *testing.T, code string) string {
 		t.Fatalf("the block:\n%s\nfailed or did not finish; it printed:\n%s", code, out)
 	}
 	return string(out)
+}
+
+// outFile holds what the n-th block printed, and what the jobs it left in
+// the background print still.
+func (s *shell) outFile(n int) string {
+	return filepath.Join(s.scratch, fmt.Sprintf("block-%d.out", n))
 }
 
 // startTerminal runs code in a shell of its own that inherits nothing from
