@@ -37,6 +37,11 @@ type Store interface {
 	// RotateSecret makes secret current and keeps the old one signing
 	// until previousUntil. ENOTFOUND without a webhook.
 	RotateSecret(ctx context.Context, org int64, secret []byte, previousUntil, now time.Time) (otw.Webhook, error)
+	// SealedSecret returns one webhook's current signing secret as stored
+	// (sealed), or ENOTFOUND when no webhook exists yet: a starting node
+	// opens it to learn, before it serves, whether its secret key is the
+	// one the stored secrets were sealed with.
+	SealedSecret(ctx context.Context) ([]byte, error)
 	// DisableWebhook sets state disabled with the reason, and records every
 	// pending delivery of the organization as failed with the reason as its
 	// last error, so nothing waits unseen.

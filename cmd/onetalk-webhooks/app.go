@@ -66,6 +66,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
+	if err := checkSecretKey(ctx, cfg, a.store, box); err != nil {
+		a.close()
+		return nil, err
+	}
+	warnAdminTokenFile(cfg, log)
 
 	a.metrics = metrics.New(func() int { return a.dispatcher.Held() }, a.store.CountPending)
 	guard := &netguard.Guard{AllowPrivate: cfg.allowPrivate}
@@ -216,7 +221,7 @@ func secretKey(cfg config) ([]byte, error) {
 		key, err = seal.ParseKey(cfg.secretKey)
 	case cfg.sqlitePath() != "":
 		if err = os.MkdirAll(filepath.Dir(cfg.sqlitePath()), 0o755); err == nil {
-			key, err = seal.LoadOrCreateKeyFile(filepath.Join(filepath.Dir(cfg.sqlitePath()), "secret-key"))
+			key, err = seal.LoadOrCreateKeyFile(secretKeyPath(cfg))
 		}
 	default:
 		err = errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")

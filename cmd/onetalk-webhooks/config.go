@@ -81,12 +81,8 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 // parse applies the environment, then the command line, so a flag wins
 // over its variable; a bad value in either is an error naming it.
 func (c *config) parse(fs *flag.FlagSet, args []string) error {
-	for name, e := range flagEnv {
-		if v, ok := os.LookupEnv(e); ok && fs.Lookup(name) != nil {
-			if err := fs.Set(name, v); err != nil {
-				return fmt.Errorf("%s=%q: %v", e, v, err)
-			}
-		}
+	if err := applyEnv(fs); err != nil {
+		return err
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -95,6 +91,19 @@ func (c *config) parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return c.validate()
+}
+
+// applyEnv sets each flag of fs whose environment variable is set, so that
+// every subcommand reads a setting from the same variable as serve.
+func applyEnv(fs *flag.FlagSet) error {
+	for name, e := range flagEnv {
+		if v, ok := os.LookupEnv(e); ok && fs.Lookup(name) != nil {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %v", e, v, err)
+			}
+		}
+	}
+	return nil
 }
 
 func joinDurations(ds []time.Duration) string {

@@ -20,6 +20,7 @@ const usage = `onetalk-webhooks: stores, signs and delivers OneTalk webhook even
 Usage:
   onetalk-webhooks serve     run the API, the web UI and the dispatcher
   onetalk-webhooks migrate   apply database migrations and exit
+  onetalk-webhooks org       create an organization (and its webhook) through a running service
   onetalk-webhooks send      POST a signed example event to a URL, to try a receiver
   onetalk-webhooks listen    a local receiver that verifies and prints what arrives
   onetalk-webhooks bench     measure throughput and latency on this machine
@@ -66,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args[1:], stdout, stderr)
+	case "org":
+		return org(ctx, args[1:], stdout, stderr)
 	case "send":
 		return send(ctx, args[1:], stdout, stderr)
 	case "listen":

@@ -121,3 +121,12 @@ func (s *Store) DisableWebhook(ctx context.Context, org int64, reason string, no
 		return err
 	})
 }
+
+func (s *Store) SealedSecret(ctx context.Context) ([]byte, error) {
+	var secret []byte
+	err := s.pool.QueryRow(ctx, `SELECT secret FROM webhooks LIMIT 1`).Scan(&secret)
+	if err == pgx.ErrNoRows {
+		return nil, otw.Errorf(otw.ENOTFOUND, "no webhook has a signing secret yet")
+	}
+	return secret, interpret(err)
+}

@@ -122,3 +122,12 @@ func rateLimit(n int) any {
 	}
 	return n
 }
+
+func (s *Store) SealedSecret(ctx context.Context) ([]byte, error) {
+	var secret []byte
+	err := s.r.QueryRowContext(ctx, `SELECT secret FROM webhooks LIMIT 1`).Scan(&secret)
+	if err == sql.ErrNoRows {
+		return nil, otw.Errorf(otw.ENOTFOUND, "no webhook has a signing secret yet")
+	}
+	return secret, interpret(err)
+}

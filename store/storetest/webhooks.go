@@ -83,6 +83,30 @@ var webhookTests = map[string]func(*testing.T, store.Store){
 			}
 		}
 	},
+	"SealedSecretIsACurrentOne": func(t *testing.T, s store.Store) {
+		_, err := s.SealedSecret(t.Context())
+		wantCode(t, err, otw.ENOTFOUND, "SealedSecret before any webhook")
+		newOrg(t, s, org1)
+		_, err = s.SealedSecret(t.Context())
+		wantCode(t, err, otw.ENOTFOUND, "SealedSecret with an organization but no webhook")
+
+		newSubscribedOrg(t, s, org2) // its secret is secretA
+		got, err := s.SealedSecret(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBytes(t, "SealedSecret", got, secretA)
+		// After a rotation the current secret is the one to open: the
+		// previous one stops signing within the overlap.
+		if _, err := s.RotateSecret(t.Context(), org2, secretB, t0.Add(time.Hour), t0); err != nil {
+			t.Fatal(err)
+		}
+		got, err = s.SealedSecret(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantBytes(t, "SealedSecret after a rotation", got, secretB)
+	},
 	"SaveUnknownOrganization": func(t *testing.T, s store.Store) {
 		_, err := s.SaveWebhook(t.Context(), org1, otw.WebhookSettings{Enabled: true, URL: "https://a.example.com/"}, secretA, t0)
 		wantCode(t, err, otw.ENOTFOUND, "SaveWebhook for an unknown organization")
