@@ -17,6 +17,16 @@ type Organization struct {
 	CreatedAt time.Time
 }
 
+// MaxOrganizationID is the largest organizationID taken: 2^53−1, the
+// largest integer a JavaScript receiver (and any reader that keeps JSON
+// numbers as doubles) reads exactly. A larger one would reach it as
+// another organization's number.
+const MaxOrganizationID = 1<<53 - 1
+
+// OrganizationIDRule is how an invalid organizationID is refused, in the
+// API's and the event validator's words alike.
+const OrganizationIDRule = "must be an integer from 1 to 9007199254740991 (2^53−1, the largest that JavaScript reads exactly)"
+
 // APIKey lets one organization call its own routes. Only the hash of the key
 // is ever stored.
 type APIKey struct {

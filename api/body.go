@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,9 @@ import (
 )
 
 // readBody reads a JSON request body of at most limit bytes: 415 when it
-// is not declared JSON, 413 past the limit.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// is not declared JSON, 413 past the limit, 400 when it is empty (want
+// says what to send instead, such as "a JSON object").
+func readBody(r *http.Request, limit int64, want string) ([]byte, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return nil, &otw.Error{Code: otw.EUNSUPPORTED, Message: "the body must be JSON, sent with Content-Type: application/json",
@@ -27,24 +29,10 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, otw.Errorf(otw.EMALFORMED, "reading the body: %v", err)
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, otw.Errorf(otw.EMALFORMED, "the body is empty: send %s", want)
+	}
 	return body, nil
-}
-
-// fields decodes a JSON object into its members, so that each can be
-// checked and named on its own.
-func fields(body []byte) (map[string]json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) {
-			return nil, otw.Errorf(otw.EMALFORMED, "malformed JSON at byte %d: %v", syn.Offset, err)
-		}
-		return nil, otw.Errorf(otw.EMALFORMED, "the body must be a JSON object")
-	}
-	if m == nil {
-		return nil, otw.Errorf(otw.EMALFORMED, "the body must be a JSON object")
-	}
-	return m, nil
 }
 
 // checker collects field errors so that a request hears of all of them.

@@ -136,12 +136,12 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, org int64
 }
 
 func (s *Server) recoverDeliveries(w http.ResponseWriter, r *http.Request, org int64) {
-	body, err := readBody(r, maxSmallBody)
+	body, err := readBody(r, maxSmallBody, "a JSON object")
 	var since time.Time
 	if err == nil {
+		var c checker
 		var m map[string]json.RawMessage
-		if m, err = fields(body); err == nil {
-			var c checker
+		if m, err = c.fields(body, "since"); err == nil {
 			var raw string
 			if c.decode(m, "since", "an RFC 3339 time", &raw) {
 				if since, err = time.Parse(time.RFC3339Nano, raw); err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -85,14 +86,16 @@ func (s *Server) publishEvent(w http.ResponseWriter, r *http.Request) {
 	key, err := idempotencyKey(r)
 	var body []byte
 	if err == nil {
-		body, err = readBody(r, event.MaxEventBytes)
+		body, err = readBody(r, event.MaxEventBytes, "one event, a JSON object")
 	}
 	if err == nil {
 		var p event.Parsed
-		if p, err = event.Parse(body); err == nil {
+		p, err = event.Parse(body)
+		err = misrouted(body, err, '[', "the body is an array: send an array to /v1/events/batch, or one event object here")
+		if err == nil {
 			var ins []store.Inserted
 			if ins, err = s.insert(r.Context(), s.toEvents([]event.Parsed{p}, key, false)); err == nil {
-				writeAccepted(w, ins[0].EventID, ins[0].DeliveryID)
+				writeJSON(w, http.StatusAccepted, accepted(ins[0]))
 				return
 			}
 		}
@@ -107,18 +110,23 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 	key, err := idempotencyKey(r)
 	var body []byte
 	if err == nil {
-		body, err = readBody(r, event.MaxBatchBytes)
+		body, err = readBody(r, event.MaxBatchBytes, "a JSON array of events")
 	}
 	if err == nil {
 		var ps []event.Parsed
-		if ps, err = event.ParseBatch(body); err == nil {
+		ps, err = event.ParseBatch(body)
+		err = misrouted(body, err, '{', "the body is an object: send one event to /v1/events, or an array of events here")
+		if err == nil {
 			var ins []store.Inserted
 			if ins, err = s.insert(r.Context(), s.toEvents(ps, key, true)); err == nil {
 				ids := make([]string, len(ins))
+				each := make([]acceptedJSON, len(ins))
 				for i, in := range ins {
-					ids[i] = in.EventID
+					ids[i], each[i] = in.EventID, accepted(in)
 				}
-				writeJSON(w, http.StatusAccepted, map[string]any{"eventIDs": ids})
+				// eventIDs came first and stays for the clients that read
+				// it; events says of each what happens to it.
+				writeJSON(w, http.StatusAccepted, batchAcceptedJSON{EventIDs: ids, Events: each})
 				return
 			}
 		}
@@ -126,38 +134,64 @@ func (s *Server) publishBatch(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, s.log, err)
 }
 
+// misrouted rewords the refusal of a body that belongs to the other
+// publishing route, an array sent for one event or an object sent for a
+// batch (opening with other), to say where it belongs.
+func misrouted(body []byte, err error, other byte, message string) error {
+	if otw.ErrorCode(err) != otw.EMALFORMED {
+		return err
+	}
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] == other && json.Valid(b) {
+		return otw.Errorf(otw.EMALFORMED, "%s", message)
+	}
+	return err
+}
+
 // testWebhook publishes the example of a type for this organization, as
 // if the platform had: it goes through the same store and dispatcher.
 func (s *Server) testWebhook(w http.ResponseWriter, r *http.Request, org int64) {
-	body, err := readBody(r, maxSmallBody)
+	body, err := readBody(r, maxSmallBody, "a JSON object")
 	var eventType string
 	if err == nil {
+		var c checker
 		var m map[string]json.RawMessage
-		if m, err = fields(body); err == nil {
-			var c checker
+		if m, err = c.fields(body, "eventType"); err == nil {
 			if c.decode(m, "eventType", "an event type name", &eventType) && !event.Known(eventType) {
-				c.fail("eventType", "unknown event type %q", eventType)
+				c.fail("eventType", "unknown event type %q; the types are %s", eventType, knownTypes())
 			}
 			err = c.err()
 		}
 	}
-	var eventID, deliveryID string
+	var in store.Inserted
 	if err == nil {
-		eventID, deliveryID, err = s.PublishTest(r.Context(), org, eventType)
+		in, err = s.publishTest(r.Context(), org, eventType)
 	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeAccepted(w, eventID, deliveryID)
+	writeJSON(w, http.StatusAccepted, accepted(in))
 }
 
-// writeAccepted answers a publish of one event: deliveryID is null when
-// the event is stored but no webhook takes it.
-func writeAccepted(w http.ResponseWriter, eventID, deliveryID string) {
-	var dlv *string
-	if deliveryID != "" {
-		dlv = &deliveryID
+// acceptedJSON answers for one stored event. deliveryID is null when no
+// webhook takes it; notDelivered says why it will not be sent now (a
+// store.NotDelivered… reason), so that a publisher need not guess between
+// a typo in organizationID and a webhook switched off.
+type acceptedJSON struct {
+	EventID      string  `json:"eventID"`
+	DeliveryID   *string `json:"deliveryID"`
+	NotDelivered string  `json:"notDelivered,omitempty"`
+}
+
+type batchAcceptedJSON struct {
+	EventIDs []string       `json:"eventIDs"`
+	Events   []acceptedJSON `json:"events"`
+}
+
+func accepted(in store.Inserted) acceptedJSON {
+	a := acceptedJSON{EventID: in.EventID, NotDelivered: in.NotDelivered}
+	if in.DeliveryID != "" {
+		a.DeliveryID = &in.DeliveryID
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"eventID": eventID, "deliveryID": dlv})
+	return a
 }

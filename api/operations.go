@@ -6,6 +6,7 @@ import (
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/store"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
@@ -57,22 +58,29 @@ func (s *Server) RotateSecret(ctx context.Context, org int64) (secret string, pr
 // subscribed). An org without a webhook is otw.ENOTFOUND; an unknown type
 // is EINVALID on the field "eventType".
 func (s *Server) PublishTest(ctx context.Context, org int64, eventType string) (eventID, deliveryID string, err error) {
+	in, err := s.publishTest(ctx, org, eventType)
+	return in.EventID, in.DeliveryID, err
+}
+
+// publishTest is PublishTest with the whole outcome, the reason it is not
+// delivered included, for the API's answer.
+func (s *Server) publishTest(ctx context.Context, org int64, eventType string) (store.Inserted, error) {
 	if _, err := s.store.GetWebhook(ctx, org); err != nil {
-		return "", "", err
+		return store.Inserted{}, err
 	}
 	example, err := event.Example(eventType, org)
 	if err != nil {
-		return "", "", err
+		return store.Inserted{}, err
 	}
 	p, err := event.Parse(example)
 	if err != nil {
-		return "", "", err
+		return store.Inserted{}, err
 	}
 	events := s.toEvents([]event.Parsed{p}, "", false)
 	events[0].OrderKey = otw.TestOrderKey(events[0].ID)
 	ins, err := s.insert(ctx, events)
 	if err != nil {
-		return "", "", err
+		return store.Inserted{}, err
 	}
-	return ins[0].EventID, ins[0].DeliveryID, nil
+	return ins[0], nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,21 +23,26 @@ type organizationJSON struct {
 }
 
 func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r, maxSmallBody)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	m, err := fields(body)
+	body, err := readBody(r, maxSmallBody, "a JSON object")
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
 	var c checker
+	m, err := c.fields(body, "organizationID", "name")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
 	var id int64
 	var name string
-	if c.decode(m, "organizationID", "a positive integer", &id) && id <= 0 {
-		c.fail("organizationID", "must be a positive integer")
+	var raw json.RawMessage
+	if c.decode(m, "organizationID", "an integer", &raw) {
+		n, perr := strconv.ParseInt(string(raw), 10, 64)
+		if perr != nil || n < 1 || n > otw.MaxOrganizationID {
+			c.fail("organizationID", "%s", otw.OrganizationIDRule)
+		}
+		id = n
 	}
 	if c.decode(m, "name", "a string", &name) {
 		name = strings.TrimSpace(name)

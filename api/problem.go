@@ -67,7 +67,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(p)
+	// A detail quotes what the client sent (a URL, a field name); escaped
+	// as \u003c it would read wrong wherever the problem is shown as text,
+	// and a problem is never HTML.
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p)
 }
 
 // writeJSON answers with v as JSON.

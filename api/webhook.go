@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -44,11 +45,11 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
 // seed): every bad field is named, nothing is saved.
 func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, error) {
 	var set otw.WebhookSettings
-	m, err := fields(body)
+	var c checker
+	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit")
 	if err != nil {
 		return set, err
 	}
-	var c checker
 	c.decode(m, "enabled", "true or false", &set.Enabled)
 	if c.decode(m, "url", "a string", &set.URL) {
 		if msg := netguard.CheckURL(set.URL, allowPrivate); msg != "" {
@@ -65,7 +66,7 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 			case !ok:
 				c.fail(field, "must be an event type name")
 			case !event.Known(name):
-				c.fail(field, "unknown event type %q", name)
+				c.fail(field, "unknown event type %q; the types are %s", name, knownTypes())
 			case !seen[name]:
 				seen[name] = true
 				set.SubscribedEvents = append(set.SubscribedEvents, name)
@@ -77,6 +78,15 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 	}
 	set.RateLimit = parseRateLimit(&c, m["rateLimit"])
 	return set, c.err()
+}
+
+// knownTypes lists the event types, for a message refusing another.
+func knownTypes() string {
+	var names []string
+	for _, t := range event.Types() {
+		names = append(names, t.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // parseRateLimit reads the optional rateLimit. A PUT replaces the
@@ -95,7 +105,7 @@ func parseRateLimit(c *checker, raw json.RawMessage) int {
 }
 
 func (s *Server) putWebhook(w http.ResponseWriter, r *http.Request, org int64) {
-	body, err := readBody(r, maxSmallBody)
+	body, err := readBody(r, maxSmallBody, "a JSON object")
 	var set otw.WebhookSettings
 	if err == nil {
 		set, err = ParseWebhookSettings(body, s.allowPrivate)

@@ -25,7 +25,7 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 	for _, part := range strings.Split(s, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(part))
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("retry schedule: %q is not a positive Go duration", part)
+			return nil, fmt.Errorf("retry schedule: %q is not a positive duration: write durations such as 5s,1m,1h", part)
 		}
 		out = append(out, d)
 	}

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -11,9 +12,11 @@ func TestParseSchedule(t *testing.T) {
 	if err != nil || len(got) != 3 || got[0] != 5*time.Second || got[2] != 30*time.Minute {
 		t.Fatalf("ParseSchedule = %v, %v", got, err)
 	}
-	for _, bad := range []string{"", "5", "5s,,1m", "-1s", "0s", "soon"} {
+	for _, bad := range []string{"", "5", "5s,,1m", "1,2", "-1s", "0s", "soon"} {
 		if _, err := ParseSchedule(bad); err == nil {
 			t.Errorf("ParseSchedule(%q) accepted", bad)
+		} else if !strings.Contains(err.Error(), "durations such as 5s,1m,1h") {
+			t.Errorf("ParseSchedule(%q): %q does not say what to write", bad, err)
 		}
 	}
 }

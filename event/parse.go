@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 )
@@ -265,6 +266,10 @@ func (p *parser) eventType(i int) (*eventType, int) {
 	if t := lookupType(string(p.stringValue(i, end, escaped))); t != nil {
 		return t, end
 	}
+	if p.checkUTF8 && !utf8.Valid(p.b[i:end]) {
+		p.fail(notUTF8) // and so no known type either
+		return nil, end
+	}
 	p.fail("unknown event type; known: " + TypeIntegrationMessageStatus + ", " + TypeCaseResolved)
 	return nil, end
 }
@@ -272,8 +277,8 @@ func (p *parser) eventType(i int) (*eventType, int) {
 func (p *parser) organizationID(i int) (int64, int) {
 	end := p.skip(i)
 	id, ok := parseInteger(p.b[i:end])
-	if !ok || id == 0 {
-		p.fail("must be a positive integer")
+	if !ok || id == 0 || id > otw.MaxOrganizationID {
+		p.fail(otw.OrganizationIDRule)
 		return 0, end
 	}
 	return id, end

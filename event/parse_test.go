@@ -35,7 +35,10 @@ func TestParseValid(t *testing.T) {
 		{"reason absent", edit(t, ims, `"reason": "",`, ``), TypeIntegrationMessageStatus, 1111, "m:000000-0000-0000-0000-000000"},
 		{"every status", edit(t, failed, `"status": "failed"`, `"status": "acknowledge"`), TypeIntegrationMessageStatus, 1111, "m:7d1f3c2a-5b7e-4f7a-9a43-0d2f6f0a9b11"},
 		{"status read", edit(t, ims, `"status": "delivered"`, `"status": "read"`), TypeIntegrationMessageStatus, 1111, "m:000000-0000-0000-0000-000000"},
-		{"largest organizationID", edit(t, ims, `"organizationID": 1111`, `"organizationID": 9223372036854775807`), TypeIntegrationMessageStatus, 9223372036854775807, "m:000000-0000-0000-0000-000000"},
+		{"largest organizationID", edit(t, ims, `"organizationID": 1111`, `"organizationID": 9007199254740991`), TypeIntegrationMessageStatus, 9007199254740991, "m:000000-0000-0000-0000-000000"},
+		// Escapes are UTF-16, not bytes: a lone surrogate escape is kept as
+		// written, as every other escape is.
+		{"lone surrogate escape kept", edit(t, ims, `"reason": ""`, `"reason": "\ud800"`), TypeIntegrationMessageStatus, 1111, "m:000000-0000-0000-0000-000000"},
 		{"unknown members pass", edit(t, ims, `"type"`, `"extra": {"a": [1, {"b": null}], "c": "d"}, "type"`), TypeIntegrationMessageStatus, 1111, "m:000000-0000-0000-0000-000000"},
 		{"another type's object is extra data", edit(t, ims, `"type"`, `"caseResolved": {"caseID": 5}, "type"`), TypeIntegrationMessageStatus, 1111, "m:000000-0000-0000-0000-000000"},
 		{"type after its object", `{"caseResolved":{"caseID":"c1","channelType":"x","channelID":"y","resolvedTime":5},"organizationID":3,"type":"case_resolved"}`,
@@ -105,6 +108,15 @@ func TestParseInvalid(t *testing.T) {
 		{"organizationID a fraction", edit(t, ims, `1111`, `1111.0`), []string{"organizationID"}},
 		{"organizationID an exponent", edit(t, ims, `1111`, `1e3`), []string{"organizationID"}},
 		{"organizationID beyond int64", edit(t, ims, `1111`, `9223372036854775808`), []string{"organizationID"}},
+		// JavaScript would read it as 9007199254740992.
+		{"organizationID beyond 2^53-1", edit(t, ims, `1111`, `9007199254740993`), []string{"organizationID"}},
+		{"organizationID int64's largest", edit(t, ims, `1111`, `9223372036854775807`), []string{"organizationID"}},
+		{"a value not UTF-8", edit(t, ims, `"reason": ""`, "\"reason\": \"Ren\xe9\""), []string{d + "reason"}},
+		{"a truncated UTF-8 sequence", edit(t, ims, `"reason": ""`, "\"reason\": \"\xf0\x9f\x98\""), []string{d + "reason"}},
+		{"an unknown member not UTF-8", edit(t, ims, `"type"`, "\"note\": [\"\xff\"], \"type\""), []string{"note[0]"}},
+		{"a name not UTF-8", edit(t, ims, `"type"`, "\"n\xffe\": 1, \"type\""), []string{"n\uFFFDe"}},
+		{"the type not UTF-8", edit(t, ims, `"integration_message_status"`, "\"integration_message_status\xc0\""), []string{"type"}},
+		{"a surrogate encoded as UTF-8", edit(t, ims, `"reason": ""`, "\"reason\": \"\xed\xa0\x80\""), []string{d + "reason"}},
 		{"organizationID null", edit(t, ims, `1111`, `null`), []string{"organizationID"}},
 		{"organizationID missing", edit(t, ims, `,
   "organizationID": 1111`, ``), []string{"organizationID"}},
@@ -216,7 +228,9 @@ func TestParseMessages(t *testing.T) {
 	tests := []struct{ input, field, message string }{
 		{edit(t, ims, `"delivered"`, `"sent"`), "integrationMessageStatus.status", "must be one of acknowledge, delivered, read, failed"},
 		{edit(t, ims, `"contactPhone": "628123456789",`, ``), "integrationMessageStatus.contactPhone", "is required"},
-		{edit(t, ims, `1111`, `"1111"`), "organizationID", "must be a positive integer"},
+		{edit(t, ims, `1111`, `"1111"`), "organizationID", otw.OrganizationIDRule},
+		{edit(t, ims, `1111`, `9007199254740992`), "organizationID", otw.OrganizationIDRule},
+		{edit(t, ims, `"reason": ""`, "\"reason\": \"\xff\""), "integrationMessageStatus.reason", "is not valid UTF-8: JSON text must be UTF-8"},
 		{edit(t, ims, `"status": "delivered",`, `"status": "delivered", "status": "read",`), "integrationMessageStatus.status", "duplicate key"},
 		{edit(t, ims, `"0123456"`, `1`), "integrationMessageStatus.channelID", "must be a string"},
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 )
@@ -43,6 +44,9 @@ type parser struct {
 	errs      []otw.FieldError
 	truncated bool
 	order     []byte // the value of the field marked orderKey, decoded
+	// checkUTF8 is set when the input holds bytes that are not UTF-8,
+	// so that the walk finds and names the strings that hold them.
+	checkUTF8 bool
 	// base is the length of path at an event's own braces: 1 in a batch,
 	// whose index leads every path, so that a batch nests no less deep
 	// than a single event may.
@@ -90,6 +94,7 @@ func (p *parser) reset(b []byte) {
 	p.truncated = false
 	p.order = nil
 	p.base = 0
+	p.checkUTF8 = b != nil && !utf8.Valid(b)
 }
 
 func (p *parser) pushKey(key span)    { p.path = append(p.path, pathElem{key: key, index: -1}) }
@@ -185,6 +190,9 @@ func (p *parser) repeated(ks *keySet, s span) bool {
 // decoded, and the index of its value.
 func (p *parser) key(i int) (span, int) {
 	end, escaped := skipString(p.b, i)
+	if p.checkUTF8 && !utf8.Valid(p.b[i:end]) {
+		p.failMember(strings.ToValidUTF8(string(p.b[i+1:end-1]), "\uFFFD"), "the name "+notUTF8)
+	}
 	if !escaped {
 		return span{start: int32(i + 1), end: int32(end - 1)}, end + 1 // and the colon
 	}
@@ -261,7 +269,7 @@ func (p *parser) value(i int, f *field) int {
 			p.fail("must be a string")
 			return p.skip(i)
 		}
-		end, escaped := skipString(p.b, i)
+		end, escaped := p.str(i)
 		switch {
 		case f.kind == kindNonEmptyString && end == i+2:
 			p.fail("must not be empty")
@@ -365,7 +373,7 @@ func (p *parser) array(i int, onlyStrings bool) int {
 func (p *parser) skip(i int) int {
 	switch p.b[i] {
 	case '"':
-		end, _ := skipString(p.b, i)
+		end, _ := p.str(i)
 		return end
 	case '{', '[':
 		if p.tooDeep() {
@@ -394,6 +402,21 @@ func (p *parser) tooDeep() bool {
 	}
 	p.fail(fmt.Sprintf("nests deeper than %d levels", maxNesting))
 	return true
+}
+
+// notUTF8 refuses a string with bytes that are not UTF-8: JSON text must be
+// UTF-8 (RFC 8259, section 8.1), and a receiver's parser may refuse it or
+// read it otherwise than the next one.
+const notUTF8 = "is not valid UTF-8: JSON text must be UTF-8"
+
+// str is skipString for a string of the event, refusing it, as a value of
+// the current path, when it is not UTF-8.
+func (p *parser) str(i int) (end int, escaped bool) {
+	end, escaped = skipString(p.b, i)
+	if p.checkUTF8 && !utf8.Valid(p.b[i:end]) {
+		p.fail(notUTF8)
+	}
+	return end, escaped
 }
 
 // skipString returns the index after the string that opens at b[i], and

@@ -103,8 +103,8 @@ func Example(eventType string, org int64) ([]byte, error) {
 	if t == nil {
 		return nil, otw.Invalid("unknown event type", otw.FieldError{Field: "eventType", Message: "must be one of " + TypeIntegrationMessageStatus + ", " + TypeCaseResolved})
 	}
-	if org <= 0 {
-		return nil, otw.Invalid("invalid organization", otw.FieldError{Field: "organizationID", Message: "must be a positive integer"})
+	if org <= 0 || org > otw.MaxOrganizationID {
+		return nil, otw.Invalid("invalid organization", otw.FieldError{Field: "organizationID", Message: otw.OrganizationIDRule})
 	}
 	f := &typeFiles[typeIndex(t)]
 	out := make([]byte, 0, len(f.compact)+20)

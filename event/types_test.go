@@ -45,7 +45,7 @@ func TestTypes(t *testing.T) {
 
 func TestExample(t *testing.T) {
 	for _, typ := range Types() {
-		for _, org := range []int64{1, 42, 9223372036854775807} {
+		for _, org := range []int64{1, 42, otw.MaxOrganizationID} {
 			got, err := Example(typ.Name, org)
 			if err != nil {
 				t.Fatalf("Example(%s, %d): %v", typ.Name, org, err)
@@ -111,8 +111,8 @@ func TestSchemas(t *testing.T) {
 			if c := props["type"].(map[string]any)["const"]; c != typ.Name {
 				t.Errorf("properties.type.const = %v", c)
 			}
-			if org := props["organizationID"].(map[string]any); org["type"] != "integer" || org["minimum"] != 1.0 {
-				t.Errorf("properties.organizationID = %v, want a positive integer", org)
+			if org := props["organizationID"].(map[string]any); org["type"] != "integer" || org["minimum"] != 1.0 || org["maximum"] != float64(otw.MaxOrganizationID) {
+				t.Errorf("properties.organizationID = %v, want an integer from 1 to 2^53-1", org)
 			}
 		})
 	}

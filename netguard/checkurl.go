@@ -28,6 +28,9 @@ func CheckURL(raw string, allowPrivate bool) string {
 		return fmt.Sprintf("must be at most %d bytes (this one is %d)", MaxURLLength, len(raw))
 	}
 	u, err := url.Parse(raw)
+	if noScheme(raw, u, err) {
+		return "has no scheme: add https:// or http:// in front"
+	}
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -36,7 +39,7 @@ func CheckURL(raw string, allowPrivate bool) string {
 		return "is not a valid URL: " + err.Error()
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Opaque != "" {
-		return "must be an absolute http or https URL"
+		return "must be an absolute http or https URL: start it with https:// or http://"
 	}
 	if u.User != nil {
 		return "must not contain a user name or password"
@@ -73,6 +76,21 @@ func CheckURL(raw string, allowPrivate bool) string {
 		return fmt.Sprintf("must not point to a private or local address (%s: this machine)", host)
 	}
 	return ""
+}
+
+// noScheme reports whether raw looks like a URL whose scheme was left out,
+// as people write them: "example.com/hook", "example.com:8080/hook" (which
+// url.Parse refuses, or reads as the scheme example.com), "//host/hook".
+// Only a missing "://" counts, so "javascript:…" keeps its own message.
+func noScheme(raw string, u *url.URL, err error) bool {
+	if strings.Contains(raw, "://") || strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//") {
+		return false
+	}
+	if strings.HasPrefix(raw, "//") {
+		return true
+	}
+	// host:port/path parses as an opaque URL of scheme host, or not at all.
+	return err != nil || u.Scheme == "" || u.Opaque != "" && u.Opaque[0] >= '0' && u.Opaque[0] <= '9'
 }
 
 // checkHostname refuses a host that is neither an address nor a DNS name.

@@ -127,6 +127,14 @@ type Inserted struct {
 	DeliveryID string // "" when no delivery was created
 	Existing   bool   // an earlier event with the same idempotency key
 	Taken      bool   // the delivery was leased to the caller (Take)
+	// NotDelivered says why the event will not be sent now, one of the
+	// NotDelivered… reasons, "" when it will. It comes from the routing
+	// of the same transaction, so it is what the store did, not a guess.
+	// A webhook the service disabled still gets a delivery, recorded as
+	// failed (recover sends it later), so a DeliveryID may come with
+	// NotDeliveredWebhookDisabled. For an Existing event without a
+	// delivery it is the reason as of the repeated publish.
+	NotDelivered string
 }
 
 // Take hands fresh deliveries to the dispatcher of the node that stores

@@ -44,17 +44,21 @@ func NewSecret() (string, error) {
 	return secretPrefix + base64.StdEncoding.EncodeToString(b[:]), nil
 }
 
+// secretForm tells someone holding a bad secret what a good one looks like
+// and where to find it.
+const secretForm = "a secret starts with whsec_ followed by base64, as GET /v1/organizations/{org}/webhook/secret returns it"
+
 // DecodeSecret returns the key bytes of a signing secret, given with or
 // without its "whsec_" prefix.
 func DecodeSecret(secret string) ([]byte, error) {
 	s := strings.TrimPrefix(secret, secretPrefix)
 	if s == "" {
-		return nil, errors.New("webhook: secret is empty")
+		return nil, errors.New("webhook: secret is empty: " + secretForm)
 	}
 	key, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		// The base64 error gives the offset only, never the secret itself.
-		return nil, errors.New("webhook: secret is not standard base64 after whsec_: " + err.Error())
+		return nil, errors.New("webhook: secret is not valid (" + err.Error() + "): " + secretForm)
 	}
 	return key, nil
 }

@@ -48,9 +48,11 @@ func TestDecodeSecret(t *testing.T) {
 			t.Fatalf("DecodeSecret(%q) = %q, want %q", s, got, want)
 		}
 	}
-	for _, s := range []string{"", "whsec_", "whsec_not base64!", "whsec_" + base64.RawStdEncoding.EncodeToString(want)} {
+	for _, s := range []string{"", "whsec_", "abc", "whsec_not base64!", "whsec_" + base64.RawStdEncoding.EncodeToString(want)} {
 		if _, err := DecodeSecret(s); err == nil {
 			t.Errorf("DecodeSecret(%q) succeeded, want an error", s)
+		} else if !strings.Contains(err.Error(), "a secret starts with whsec_ followed by base64, as GET /v1/organizations/{org}/webhook/secret returns it") {
+			t.Errorf("DecodeSecret(%q): %q does not say what a secret looks like", s, err)
 		} else if strings.Contains(err.Error(), strings.TrimPrefix(s, "whsec_")) && s != "" && s != "whsec_" {
 			t.Errorf("DecodeSecret(%q) error %q repeats the secret", s, err)
 		}

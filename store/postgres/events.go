@@ -61,8 +61,10 @@ SELECT id, seq FROM dl WHERE lease_until IS NOT NULL`
 // route is what InsertEvents needs to know of an organization's webhook,
 // and what a taken delivery needs to be sent.
 type route struct {
-	enabled        bool
-	disabledReason string // non-empty when the service disabled it
+	org, exists    bool // the organization, and its webhook
+	enabled        bool // switched on by the organization
+	disabled       bool // state disabled: switched off by the service
+	disabledReason string
 	events         []string
 	url            string
 	secret         []byte
@@ -73,6 +75,12 @@ type route struct {
 
 func (r route) wants(eventType string) bool {
 	return r.enabled && slices.Contains(r.events, eventType)
+}
+
+// notDelivered says why an event of the type is not sent, "" if it is.
+func (r route) notDelivered(eventType string) string {
+	return store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.
+		NotDelivered(slices.Contains(r.events, eventType))
 }
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
@@ -103,6 +111,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 	var taken []store.Claimed
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		fresh, err := resolveIdempotency(ctx, tx, events, out, now)
+		if err == nil {
+			err = explainExisting(ctx, tx, events, out, now)
+		}
 		if err != nil || len(fresh) == 0 {
 			taken = nil
 			return err
@@ -134,7 +145,7 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 	pending := make([]bool, len(events))
 	for _, i := range fresh {
 		r := routes[events[i].OrganizationID]
-		pending[i] = r.wants(events[i].Type) && r.disabledReason == ""
+		pending[i] = r.wants(events[i].Type) && !r.disabled
 	}
 	want := take.Candidates(events, func(i int) bool { return pending[i] })
 	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
@@ -162,11 +173,12 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		}
 		out[i].EventID = e.ID
 		r := routes[e.OrganizationID]
+		out[i].NotDelivered = r.notDelivered(e.Type)
 		if !r.wants(e.Type) {
 			continue
 		}
 		id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
-		if r.disabledReason != "" {
+		if r.disabled {
 			// Recorded, not dropped: the log shows it and recover
 			// sends it once the webhook is active again.
 			status, lastError = otw.DeliveryFailed, r.disabledReason
@@ -276,12 +288,34 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 	return fresh, nil
 }
 
-// loadRoutes reads the webhooks of every organization in the batch in one
-// query.
-func loadRoutes(ctx context.Context, q querier, events []otw.Event, fresh []int, now time.Time) (map[int64]route, error) {
+// explainExisting says why, as of now, the events found by their
+// idempotency key without a delivery are not sent.
+func explainExisting(ctx context.Context, q querier, events []otw.Event, out []store.Inserted, now time.Time) error {
+	var idx []int
+	for i := range out {
+		if out[i].Existing && out[i].DeliveryID == "" {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	routes, err := loadRoutes(ctx, q, events, idx, now)
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		out[i].NotDelivered = routes[events[i].OrganizationID].notDelivered(events[i].Type)
+	}
+	return nil
+}
+
+// loadRoutes reads the webhooks of the organizations of events[idx] in one
+// query, and only when some have none, which of those exist in another.
+func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, now time.Time) (map[int64]route, error) {
 	seen := make(map[int64]bool)
 	var orgs []int64
-	for _, i := range fresh {
+	for _, i := range idx {
 		if org := events[i].OrganizationID; !seen[org] {
 			seen[org] = true
 			orgs = append(orgs, org)
@@ -303,11 +337,37 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit); err != nil {
 			return nil, err
 		}
-		r.failingSince = nullMs(failing)
-		if state != otw.WebhookDisabled {
+		r.org, r.exists, r.failingSince = true, true, nullMs(failing) // a webhook references its organization
+		if r.disabled = state == otw.WebhookDisabled; !r.disabled {
 			r.disabledReason = ""
 		}
 		routes[org] = r
 	}
-	return routes, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	var missing []int64
+	for _, org := range orgs {
+		if _, ok := routes[org]; !ok {
+			missing = append(missing, org)
+		}
+	}
+	if len(missing) == 0 {
+		return routes, nil
+	}
+	// Rare enough (a publish for an organization without a webhook) to
+	// cost a round trip of its own.
+	found, err := q.Query(ctx, `SELECT id FROM organizations WHERE id = ANY($1)`, missing)
+	if err != nil {
+		return nil, err
+	}
+	var org int64
+	if _, err := pgx.ForEachRow(found, []any{&org}, func() error {
+		routes[org] = route{org: true}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return routes, nil
 }

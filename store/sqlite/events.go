@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 // route is what InsertEvents needs to know of an organization's webhook,
 // and what a taken delivery needs to be sent.
 type route struct {
-	exists, enabled bool
-	disabledReason  string // non-empty when the service disabled it
-	events          []string
+	org, exists, enabled bool // the organization, its webhook, switched on
+	disabled             bool // state disabled: switched off by the service
+	disabledReason       string
+	events               []string
 	endpoint
 }
 
@@ -32,6 +34,12 @@ func (r route) wants(eventType string) bool {
 	return false
 }
 
+// notDelivered says why an event of the type is not sent, "" if it is.
+func (r route) notDelivered(eventType string) string {
+	return store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.
+		NotDelivered(slices.Contains(r.events, eventType))
+}
+
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
 	var taken []store.Claimed
@@ -41,9 +49,14 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		if err != nil {
 			return err
 		}
-		routes, err := s.loadRoutes(ctx, tx, events, fresh, now)
+		routes, err := s.loadRoutes(ctx, tx, events, append(undelivered(out), fresh...), now)
 		if err != nil {
 			return err
+		}
+		for i := range out {
+			if out[i].Existing && out[i].DeliveryID == "" {
+				out[i].NotDelivered = routes[events[i].OrganizationID].notDelivered(events[i].Type)
+			}
 		}
 		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
 		if err != nil {
@@ -52,7 +65,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		pending := make([]bool, len(events))
 		for _, i := range fresh {
 			r := routes[events[i].OrganizationID]
-			pending[i] = r.wants(events[i].Type) && r.disabledReason == ""
+			pending[i] = r.wants(events[i].Type) && !r.disabled
 		}
 		want, err := s.firstInLine(ctx, tx, events, take, take.Candidates(events, func(i int) bool { return pending[i] }))
 		if err != nil {
@@ -63,11 +76,12 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			e := &events[i]
 			out[i].EventID = e.ID
 			r := routes[e.OrganizationID]
+			out[i].NotDelivered = r.notDelivered(e.Type)
 			if !r.wants(e.Type) {
 				continue
 			}
 			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: otw.DeliveryPending}
-			if r.disabledReason != "" {
+			if r.disabled {
 				// Recorded, not dropped: the log shows it and recover
 				// sends it once the webhook is active again.
 				d.status, d.lastError = otw.DeliveryFailed, r.disabledReason
@@ -210,10 +224,23 @@ func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw
 	return fresh, nil
 }
 
-func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, fresh []int, now time.Time) (map[int64]route, error) {
+// undelivered returns the indexes of the events found by their idempotency
+// key that have no delivery: their answer says why, as of now.
+func undelivered(out []store.Inserted) []int {
+	var idx []int
+	for i := range out {
+		if out[i].Existing && out[i].DeliveryID == "" {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// loadRoutes reads the routes of the organizations of events[idx].
+func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, idx []int, now time.Time) (map[int64]route, error) {
 	routes := make(map[int64]route)
 	stmt := s.stmt(ctx, tx, routeQuery)
-	for _, i := range fresh {
+	for _, i := range idx {
 		org := events[i].OrganizationID
 		if _, ok := routes[org]; ok {
 			continue
@@ -225,12 +252,17 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 			&r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit)
 		switch {
 		case err == sql.ErrNoRows:
+			// Rare enough (a misrouted publish) to cost a query of its own.
+			if err := tx.QueryRowContext(ctx, orgExistsQuery, org).Scan(&r.org); err != nil {
+				return nil, err
+			}
 		case err != nil:
 			return nil, err
 		default:
-			r.exists, r.events, r.failingSince = true, strings.Split(subscribed, ","), nullMs(failing)
+			// A webhook references its organization.
+			r.org, r.exists, r.events, r.failingSince = true, true, strings.Split(subscribed, ","), nullMs(failing)
 			if state == otw.WebhookDisabled {
-				r.disabledReason = reason
+				r.disabled, r.disabledReason = true, reason
 			}
 		}
 		routes[org] = r

@@ -50,6 +50,7 @@ const (
 		SELECT enabled, subscribed_events, state, disabled_reason, url, secret,
 			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0)
 		FROM webhooks WHERE organization_id = ?1`
+	orgExistsQuery    = `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = ?)`
 	deliverySeqQuery  = `SELECT seq FROM deliveries WHERE id = ?`
 	lastDeliveryQuery = `SELECT max(seq) FROM deliveries`
 	// Is a delivery of this order key pending, so that a new one waits?

@@ -32,6 +32,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Organizations", organizationTests},
 		{"Webhooks", webhookTests},
 		{"InsertEvents", insertEventTests},
+		{"NotDelivered", notDeliveredTests},
 		{"BatchIdempotency", batchKeyTests},
 		{"ClaimDeliveries", claimTests},
 		{"TakeAtInsert", takeTests},
