@@ -32,6 +32,14 @@ type Store interface {
 	// FindAPIKey returns the key with this hash, revoked or not.
 	FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
 
+	// RevokeSession records that the web UI session id was signed out
+	// before it expires. It also forgets sessions revoked earlier whose
+	// expiry has passed before now: their cookies are refused anyway.
+	RevokeSession(ctx context.Context, id []byte, expires, now time.Time) error
+	// SessionRevoked reports whether the session id was signed out. The
+	// UI asks on every request, so it must be one indexed lookup.
+	SessionRevoked(ctx context.Context, id []byte) (bool, error)
+
 	// GetWebhook: ENOTFOUND before the first save.
 	GetWebhook(ctx context.Context, org int64) (otw.Webhook, error)
 	// SaveWebhook creates or updates the organization's webhook. The first

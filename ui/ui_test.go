@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/ui"
 )
 
 func TestLoginRefusesAWrongKey(t *testing.T) {
@@ -508,5 +509,71 @@ func TestDeliveryPageSaysWhatItWaitsFor(t *testing.T) {
 	b.post("/webhooks", settings)
 	if p := b.get("/deliveries/" + first); !strings.Contains(p.Body, `<dd id="waiting-for">the webhook to be enabled: it is switched off.</dd>`) {
 		t.Errorf("the first with the webhook switched off:\n%s", p.Body)
+	}
+}
+
+// Signing out ends the session on the server: a copy of the cookie (kept
+// by another tab, or stolen) gets the sign-in page afterwards, on this
+// node and on another node of the same database, for an organization's
+// key and for the admin.
+func TestSignOutEndsTheSessionOnEveryNode(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	other := e.node(func(*ui.Config) {})
+	other.Start()
+	for name, token := range map[string]string{"organization key": key, "admin token": e.Admin} {
+		b := e.browser()
+		b.login(token)
+		copied := *b.cookie
+		elsewhere := &browser{t: t, base: other.URL, cookie: &copied}
+		if p := elsewhere.get("/organization"); p.Status != 200 && p.Status != http.StatusSeeOther {
+			t.Fatalf("%s: the session on another node before signing out: %d", name, p.Status)
+		} else if p.Header.Get("Location") == "/login" {
+			t.Fatalf("%s: another node refused the session before signing out", name)
+		}
+		if p := b.post("/logout", url.Values{}); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login" {
+			t.Fatalf("%s: sign out: %d to %q", name, p.Status, p.Header.Get("Location"))
+		}
+		for where, c := range map[string]*browser{
+			"this node":    {t: t, base: e.URL, cookie: &copied},
+			"another node": {t: t, base: other.URL, cookie: &copied},
+		} {
+			if p := c.get("/webhooks"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login" {
+				t.Errorf("%s: the signed-out cookie on %s: %d to %q, want the sign-in page", name, where, p.Status, p.Header.Get("Location"))
+			}
+		}
+	}
+}
+
+// Cookies are Secure when the browser reaches the service over HTTPS:
+// directly, or through a proxy that the public URL names; on plain http
+// they are not, or the browser would drop them.
+func TestCookiesAreSecureOverHTTPS(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	behindProxy := e.node(func(c *ui.Config) { c.PublicURL = "https://hooks.example.com" })
+	behindProxy.Start()
+	plainPublic := e.node(func(c *ui.Config) { c.PublicURL = "http://127.0.0.1:8080" })
+	plainPublic.Start()
+	direct := e.node(func(*ui.Config) {})
+	direct.StartTLS()
+	for _, c := range []struct {
+		name   string
+		b      *browser
+		secure bool
+	}{
+		{"plain http", e.browser(), false},
+		{"plain http with an http public URL", &browser{t: t, base: plainPublic.URL}, false},
+		{"behind a proxy with an https public URL", &browser{t: t, base: behindProxy.URL}, true},
+		{"TLS to the service itself", &browser{t: t, base: direct.URL, client: direct.Client()}, true},
+	} {
+		p := c.b.post("/login", url.Values{"token": {key}})
+		if got := strings.Contains(p.Header.Get("Set-Cookie"), "Secure"); p.Status != http.StatusSeeOther || got != c.secure {
+			t.Errorf("%s: sign in %d, cookie %q; want Secure %v", c.name, p.Status, p.Header.Get("Set-Cookie"), c.secure)
+		}
+		p = c.b.post("/logout", url.Values{})
+		if got := strings.Contains(p.Header.Get("Set-Cookie"), "Secure"); got != c.secure {
+			t.Errorf("%s: the sign-out's cookie %q; want Secure %v", c.name, p.Header.Get("Set-Cookie"), c.secure)
+		}
 	}
 }

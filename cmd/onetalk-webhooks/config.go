@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type config struct {
 	rotationOverlap time.Duration
 	disableAfter    time.Duration
 	pprofAddr       string
+	publicURL       string
 }
 
 // flagEnv names each flag's environment variable.
@@ -44,6 +46,7 @@ var flagEnv = map[string]string{
 	"secret-rotation-overlap":   "OTW_SECRET_ROTATION_OVERLAP",
 	"disable-after":             "OTW_DISABLE_AFTER",
 	"pprof":                     "OTW_PPROF",
+	"public-url":                "OTW_PUBLIC_URL",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -62,6 +65,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve Go's profiler at this address (e.g. 127.0.0.1:6060); off when empty")
+	fs.StringVar(&c.publicURL, "public-url", "", "the address people open the web UI at (e.g. https://hooks.example.com); https makes session cookies Secure behind a proxy that ends TLS")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
 			f.Usage += " (" + e + ")"
@@ -117,6 +121,12 @@ func (c *config) validate() error {
 	}
 	if c.maxInFlight < 1 || c.perWebhook < 1 {
 		return fmt.Errorf("--max-in-flight and --max-in-flight-per-webhook must be at least 1")
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: give the address people open, such as https://hooks.example.com", c.publicURL)
+		}
 	}
 	return nil
 }

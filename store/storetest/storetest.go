@@ -30,6 +30,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		tests map[string]func(*testing.T, store.Store)
 	}{
 		{"Organizations", organizationTests},
+		{"Sessions", sessionTests},
 		{"Webhooks", webhookTests},
 		{"InsertEvents", insertEventTests},
 		{"BatchIdempotency", batchKeyTests},
