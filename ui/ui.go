@@ -1,5 +1,5 @@
 // Package ui is the web UI: server-rendered pages (html/template,
-// embedded assets, no build step) for the seed's Integration › Webhooks page
+// embedded assets, no build step) for the Integration › Webhooks page
 // and the delivery log. It speaks to the same store as the API and reuses
 // the API's validation, so both refuse exactly the same things.
 //
