@@ -16,6 +16,7 @@ import (
 // and a flag given on the command line wins over it.
 type config struct {
 	addr            string
+	publicURL       string
 	db              string
 	adminToken      string
 	allowPrivate    bool
@@ -28,12 +29,12 @@ type config struct {
 	rotationOverlap time.Duration
 	disableAfter    time.Duration
 	pprofAddr       string
-	publicURL       string
 }
 
 // flagEnv names each flag's environment variable.
 var flagEnv = map[string]string{
 	"addr":                      "OTW_ADDR",
+	"public-url":                "OTW_PUBLIC_URL",
 	"db":                        "OTW_DB",
 	"admin-token":               "OTW_ADMIN_TOKEN",
 	"allow-private-targets":     "OTW_ALLOW_PRIVATE_TARGETS",
@@ -46,13 +47,13 @@ var flagEnv = map[string]string{
 	"secret-rotation-overlap":   "OTW_SECRET_ROTATION_OVERLAP",
 	"disable-after":             "OTW_DISABLE_AFTER",
 	"pprof":                     "OTW_PPROF",
-	"public-url":                "OTW_PUBLIC_URL",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address of the API and UI")
+	fs.StringVar(&c.publicURL, "public-url", "", "the address people open the web UI at (e.g. https://hooks.example.com); https makes session cookies Secure behind a proxy that ends TLS")
 	fs.StringVar(&c.db, "db", "sqlite:./data/onetalk-webhooks.db", "database: sqlite:PATH or a postgres:// URL")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the platform's admin token; generated and saved beside the SQLite file when empty")
 	fs.BoolVar(&c.allowPrivate, "allow-private-targets", false, "allow webhook URLs on loopback and private networks, for local development")
@@ -65,7 +66,6 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve Go's profiler at this address (e.g. 127.0.0.1:6060); off when empty")
-	fs.StringVar(&c.publicURL, "public-url", "", "the address people open the web UI at (e.g. https://hooks.example.com); https makes session cookies Secure behind a proxy that ends TLS")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
 			f.Usage += " (" + e + ")"
@@ -113,6 +113,12 @@ func (c *config) validate() error {
 	if c.sqlitePath() == "" && !strings.HasPrefix(c.db, "postgres://") && !strings.HasPrefix(c.db, "postgresql://") {
 		return fmt.Errorf("--db %q: use sqlite:PATH or a postgres:// URL", c.db)
 	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: give the address people open, such as https://hooks.example.com", c.publicURL)
+		}
+	}
 	for name, d := range map[string]time.Duration{"delivery-timeout": c.deliveryTimeout, "shutdown-grace": c.shutdownGrace,
 		"secret-rotation-overlap": c.rotationOverlap, "disable-after": c.disableAfter} {
 		if d <= 0 {
@@ -121,12 +127,6 @@ func (c *config) validate() error {
 	}
 	if c.maxInFlight < 1 || c.perWebhook < 1 {
 		return fmt.Errorf("--max-in-flight and --max-in-flight-per-webhook must be at least 1")
-	}
-	if c.publicURL != "" {
-		u, err := url.Parse(c.publicURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("--public-url %q: give the address people open, such as https://hooks.example.com", c.publicURL)
-		}
 	}
 	return nil
 }
