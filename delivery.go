@@ -92,4 +92,8 @@ type Attempt struct {
 	StatusCode   *int
 	Error        string
 	ResponseBody string
+	// URL is where the attempt went: the webhook's URL when it was made,
+	// which may since have changed ("" for attempts recorded before URLs
+	// were kept).
+	URL string
 }

@@ -47,6 +47,7 @@ type attemptJSON struct {
 	StatusCode   *int      `json:"statusCode"`
 	Error        string    `json:"error"`
 	ResponseBody string    `json:"responseBody"`
+	URL          string    `json:"url"`
 }
 
 func toDeliveryJSON(d otw.Delivery) deliveryJSON {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 // maxSmallBody bounds the bodies of every route but publishing.
@@ -93,4 +94,56 @@ func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// organizationListedJSON is one organization of the list: no key, which
+// is shown only when it is made.
+type organizationListedJSON struct {
+	OrganizationID int64     `json:"organizationID"`
+	Name           string    `json:"name"`
+	CreatedAt      time.Time `json:"createdAt"`
+}
+
+// ParsePageParams reads a list's paging query as the deliveries list
+// reads it: limit (1 to 250, default 50) and cursor, the nextCursor of the
+// page before.
+func ParsePageParams(r *http.Request) (store.PageParams, error) {
+	q := r.URL.Query()
+	p := store.PageParams{Limit: 50, Cursor: q.Get("cursor")}
+	var c checker
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 250 {
+			c.fail("limit", "must be an integer from 1 to 250")
+		}
+		p.Limit = n
+	}
+	if _, err := store.ParseOrgCursor(p.Cursor); err != nil {
+		c.fail("cursor", "not a cursor this API returned")
+	}
+	return p, c.err()
+}
+
+// listOrganizations is the admin's list of every organization, in ID
+// order, paged.
+func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request) {
+	p, err := ParsePageParams(r)
+	var page []otw.Organization
+	var next string
+	if err == nil {
+		page, next, err = s.store.ListOrganizations(r.Context(), p)
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]organizationListedJSON, len(page))
+	for i, o := range page {
+		out[i] = organizationListedJSON{OrganizationID: o.ID, Name: o.Name, CreatedAt: o.CreatedAt}
+	}
+	var nextCursor *string
+	if next != "" {
+		nextCursor = &next
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "nextCursor": nextCursor})
 }

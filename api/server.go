@@ -102,6 +102,7 @@ func (s *Server) routes() []route {
 		{"GET /readyz", s.readyz},
 		{"GET /openapi.json", serveOpenAPI},
 
+		{"GET /v1/organizations", s.authed(true, s.listOrganizations)},
 		{"POST /v1/organizations", s.authed(true, s.createOrganization)},
 		{"POST /v1/organizations/{org}/api-keys", s.authed(true, s.createAPIKey)},
 		{"DELETE /v1/organizations/{org}/api-keys/{id}", s.authed(true, s.revokeAPIKey)},

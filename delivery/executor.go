@@ -180,8 +180,8 @@ func describeStatus(code int) string {
 
 // attempt is the record of the response as attempt n: its error is the
 // transport's, or the status's when it is not a success.
-func (r response) attempt(n int, started, ended time.Time, timeout time.Duration) otw.Attempt {
-	a := otw.Attempt{N: n, StartedAt: started, DurationMs: ended.Sub(started).Milliseconds(), ResponseBody: r.body}
+func (r response) attempt(n int, url string, started, ended time.Time, timeout time.Duration) otw.Attempt {
+	a := otw.Attempt{N: n, StartedAt: started, DurationMs: ended.Sub(started).Milliseconds(), ResponseBody: r.body, URL: url}
 	switch {
 	case r.err != nil:
 		a.Error = describe(r.err, timeout)

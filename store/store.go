@@ -8,6 +8,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -20,12 +21,24 @@ type Store interface {
 	// one transaction. ECONFLICT when the ID is taken.
 	CreateOrganization(ctx context.Context, org otw.Organization, key otw.APIKey) error
 	GetOrganization(ctx context.Context, id int64) (otw.Organization, error)
+	// ListOrganizations returns organizations in ID order, from the one
+	// after the cursor, and the cursor of the next page ("" on the last
+	// one): what an admin picks from.
+	ListOrganizations(ctx context.Context, p PageParams) (page []otw.Organization, next string, err error)
 	// CreateAPIKey: ENOTFOUND when the organization does not exist.
 	CreateAPIKey(ctx context.Context, key otw.APIKey) error
 	// RevokeAPIKey: ENOTFOUND when the organization has no such live key.
 	RevokeAPIKey(ctx context.Context, org int64, id string, at time.Time) error
 	// FindAPIKey returns the key with this hash, revoked or not.
 	FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
+
+	// RevokeSession records that the web UI session id was signed out
+	// before it expires. It also forgets sessions revoked earlier whose
+	// expiry has passed before now: their cookies are refused anyway.
+	RevokeSession(ctx context.Context, id []byte, expires, now time.Time) error
+	// SessionRevoked reports whether the session id was signed out. The
+	// UI asks on every request, so it must be one indexed lookup.
+	SessionRevoked(ctx context.Context, id []byte) (bool, error)
 
 	// GetWebhook: ENOTFOUND before the first save.
 	GetWebhook(ctx context.Context, org int64) (otw.Webhook, error)
@@ -274,10 +287,39 @@ func WaitOf(status, earlier string, rateLimit int) *otw.Wait {
 	return nil
 }
 
+// PageParams pages a list: at most Limit items after Cursor, the opaque
+// position a previous page returned ("" from the top).
+type PageParams struct {
+	Limit  int
+	Cursor string
+}
+
 // HourStats is one hour of an organization's deliveries, by status.
 type HourStats struct {
 	Hour      time.Time
 	Succeeded int
 	Failed    int
 	Pending   int
+}
+
+// ParseOrgCursor reads a ListOrganizations cursor: the last ID of the
+// previous page, 0 for "". Every driver pages organizations by ID, so the
+// cursor is the same for all.
+func ParseOrgCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, otw.Invalid("bad cursor", otw.FieldError{Field: "cursor", Message: "not a cursor this API returned"})
+	}
+	return id, nil
+}
+
+// NextOrgCursor is the cursor after page, "" when there is no more.
+func NextOrgCursor(page []otw.Organization, more bool) string {
+	if !more || len(page) == 0 {
+		return ""
+	}
+	return strconv.FormatInt(page[len(page)-1].ID, 10)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"net/http"
 )
 
@@ -8,23 +9,28 @@ import (
 type pageHandler func(w http.ResponseWriter, r *http.Request, s session)
 
 // signedIn runs h with the request's session, or sends the browser to the
-// sign-in page (dropping a cookie that is forged, expired or whose key was
-// revoked).
+// sign-in page (dropping a cookie that is forged, expired, signed out or
+// whose key was revoked).
 func (u *UI) signedIn(h pageHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := r.Cookie(cookieName)
-		var s session
-		if err == nil {
-			s, err = u.decodeSession(c.Value)
+		if err != nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
 		}
+		s, err := u.decodeSession(c.Value)
 		if err == nil {
 			err = u.checkSession(r, s)
 		}
-		if err != nil {
-			if c != nil {
-				clearSession(w, r)
-			}
+		switch {
+		case errors.Is(err, errBadSession):
+			u.clearSession(w, r)
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		case err != nil:
+			// The store failed: the session may be good, so it is kept
+			// and the page says to try again.
+			u.fail(w, r, nil, err)
 			return
 		}
 		h(w, r, s)

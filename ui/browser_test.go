@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +107,19 @@ func shot(t *testing.T, ctx context.Context, name string, full ...bool) {
 	}
 }
 
+// count returns how many elements the XPath finds on the page.
+func count(t *testing.T, ctx context.Context, xpath string) int {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(tctx, chromedp.Evaluate[int](
+		`document.evaluate(`+strconv.Quote(xpath)+`, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength`))
+	if err != nil {
+		t.Fatalf("counting %s: %v", xpath, err)
+	}
+	return n
+}
+
 // waitFor reloads the page until the element's text holds want.
 func waitFor(t *testing.T, ctx context.Context, sel, want string) {
 	t.Helper()
@@ -123,10 +139,14 @@ func waitFor(t *testing.T, ctx context.Context, sel, want string) {
 	}
 }
 
-// TestBrowserSetWebhookAndFollowADelivery walks the seed's page in Chromium:
-// sign in, Set, enable, type a real receiver's URL, tick one event, Save
-// Changes; publish through the API and follow the delivery to its page;
-// Retry; and see "Choose a minimum of 1 event" when no event is ticked.
+// TestBrowserSetWebhookAndFollowADelivery walks the Integration › Webhooks
+// page in Chromium: sign in, Set, enable, type a real receiver's URL, tick
+// one event, Save Changes; Send test event offers that event only; publish
+// through the API and follow the delivery to its page, where a success
+// offers Send again and no Retry; move the URL where nothing listens, see
+// the log's last error and each attempt's URL, and Retry; see "Choose a
+// minimum of 1 event" when no event is ticked; sign in as the admin and
+// pick the organization from the list.
 func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 	e := newEnv(t)
 	ctx := newChrome(t)
@@ -170,6 +190,11 @@ func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 	run(t, ctx, "reveal the secret", chromedp.Click(chromedp.Search(`//button[text()="Reveal"]`)),
 		chromedp.WaitVisible(chromedp.ID("secret")), chromedp.WaitVisible(chromedp.CSS(`[data-copy="secret"]`)))
 	shot(t, ctx, "webhook")
+	// Send test event offers only the types the webhook subscribes to.
+	offered, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#test-type option")].map(o => o.value)`))
+	if err != nil || strings.Join(offered, ",") != "integration_message_status" {
+		t.Errorf("Send test event offers %v (%v), want only integration_message_status", offered, err)
+	}
 
 	// The platform publishes; the receiver gets it; the log shows it.
 	if e.publish(event.TypeIntegrationMessageStatus, 1111) == "" {
@@ -185,10 +210,12 @@ func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 			t.Errorf("log row lacks %q: %q", want, row)
 		}
 	}
+	if e := text(t, ctx, `table.log tbody tr td[data-label="Last error"]`); e != "—" {
+		t.Errorf("a delivery that succeeded shows the last error %q, want —", e)
+	}
 	if desc := text(t, ctx, "figure.chart figcaption"); !strings.Contains(desc, "1 succeeded, 0 failed") {
 		t.Errorf("chart text alternative: %q", desc)
 	}
-	shot(t, ctx, "deliveries")
 
 	run(t, ctx, "open the delivery", chromedp.Click(chromedp.CSS("table.log tbody tr a")),
 		chromedp.WaitVisible(chromedp.ID("payload")))
@@ -196,16 +223,57 @@ func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 	if err := json.Unmarshal([]byte(text(t, ctx, "#payload")), &sent); err != nil || sent["type"] != "integration_message_status" {
 		t.Errorf("payload on the page: %v, %v", sent, err)
 	}
-	if n := text(t, ctx, "table.attempts tbody"); !strings.Contains(n, "200") {
-		t.Errorf("attempts: %q", n)
+	if n := text(t, ctx, "table.attempts tbody"); !strings.Contains(n, "200") || !strings.Contains(n, rcv.URL) {
+		t.Errorf("attempts: %q, want 200 sent to %s", n, rcv.URL)
 	}
-	run(t, ctx, "Retry", chromedp.Click(chromedp.Search(`//button[text()="Retry"]`)),
+	// A delivery that succeeded has no orange Retry, only the quiet Send
+	// again, which sends it once more.
+	if n := count(t, ctx, `//button[text()="Retry"]`); n != 0 {
+		t.Errorf("a delivery that succeeded shows Retry")
+	}
+	run(t, ctx, "Send again", chromedp.Click(chromedp.Search(`//button[text()="Send again"]`)),
 		chromedp.WaitVisible(chromedp.CSS(".notice")))
 	rcv.wait(t)
 	if rcv.count() != 2 {
 		t.Errorf("the receiver got %d requests, want 2", rcv.count())
 	}
 	waitFor(t, ctx, "table.attempts tbody tr:nth-child(2)", "200")
+
+	// The endpoint moves to an address where nothing listens: the attempt
+	// fails, the log says why, and the delivery waits for its retry.
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	dead := gone.URL + "/onetalk/webhook"
+	run(t, ctx, "change the URL", chromedp.Navigate(e.URL+"/webhooks/edit"), chromedp.WaitVisible(chromedp.ID("url")),
+		chromedp.SetValue(chromedp.ID("url"), dead),
+		chromedp.Click(chromedp.Search(`//button[text()="Save Changes"]`)), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	failing := e.publish(event.TypeIntegrationMessageStatus, 1111)
+	run(t, ctx, "open the log", chromedp.Navigate(e.URL+"/deliveries"), chromedp.WaitVisible(chromedp.CSS("table.log")))
+	waitFor(t, ctx, `table.log tbody tr:first-child td[data-label="Last error"]`, "refused")
+	shot(t, ctx, "deliveries", true)
+	run(t, ctx, "open the failing delivery", chromedp.Navigate(e.URL+"/deliveries/"+failing), chromedp.WaitVisible(chromedp.ID("payload")))
+	if n := text(t, ctx, "table.attempts tbody tr:nth-child(1)"); !strings.Contains(n, dead) || !strings.Contains(n, "refused") {
+		t.Errorf("the failed attempt: %q, want sent to %s and refused", n, dead)
+	}
+	if n := count(t, ctx, `//button[text()="Send again"]`); n != 0 {
+		t.Errorf("a delivery waiting for its retry shows Send again")
+	}
+	// Back to the receiver; Retry sends it now, and each attempt says
+	// where it went.
+	run(t, ctx, "change the URL back", chromedp.Navigate(e.URL+"/webhooks/edit"), chromedp.WaitVisible(chromedp.ID("url")),
+		chromedp.SetValue(chromedp.ID("url"), rcv.URL),
+		chromedp.Click(chromedp.Search(`//button[text()="Save Changes"]`)), chromedp.WaitVisible(chromedp.CSS(".notice")),
+		chromedp.Navigate(e.URL+"/deliveries/"+failing), chromedp.WaitVisible(chromedp.ID("payload")))
+	run(t, ctx, "Retry", chromedp.Click(chromedp.Search(`//button[text()="Retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")))
+	rcv.wait(t)
+	waitFor(t, ctx, "table.attempts tbody tr:nth-child(2)", "200")
+	if n := text(t, ctx, "table.attempts tbody tr:nth-child(2)"); !strings.Contains(n, rcv.URL) {
+		t.Errorf("the retried attempt: %q, want sent to %s", n, rcv.URL)
+	}
+	if n := count(t, ctx, `//button[text()="Retry"]`); n != 0 {
+		t.Errorf("the delivery succeeded on retry and still shows Retry")
+	}
 	shot(t, ctx, "delivery", true)
 
 	// Untick the only event: refused, and nothing changes.
@@ -221,6 +289,25 @@ func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 	e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh)
 	if len(wh.SubscribedEvents) != 1 {
 		t.Errorf("the refused save changed the events: %v", wh.SubscribedEvents)
+	}
+
+	// The admin signs out and in with the admin token, and picks the
+	// organization from the list: nothing to type, nothing that looks
+	// filled in.
+	run(t, ctx, "sign out", chromedp.Click(chromedp.Search(`//button[text()="Sign out"]`)),
+		chromedp.WaitVisible(chromedp.ID("token")))
+	run(t, ctx, "sign in as the admin",
+		chromedp.SendKeys(chromedp.ID("token"), e.Admin),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(".org-list")))
+	if n := count(t, ctx, `//input[@placeholder]`); n != 0 {
+		t.Errorf("the organization page has %d fields with a placeholder", n)
+	}
+	shot(t, ctx, "organization")
+	run(t, ctx, "choose Acme Support", chromedp.Click(chromedp.Search(`//button[contains(., "Acme Support")]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/webhooks/edit"]`)))
+	if who := text(t, ctx, ".who .org"); !strings.Contains(who, "Acme Support") {
+		t.Errorf("after choosing, the top bar shows %q", who)
 	}
 
 	// A phone: the same pages at 375 px wide.

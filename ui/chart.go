@@ -70,13 +70,14 @@ func (u *UI) loadChart(ctx context.Context, org int64) (chart, error) {
 	return c, nil
 }
 
-// layout computes the bars' coordinates on a y scale rounded up to a
-// "nice" number so the axis labels read well.
+// layout computes the bars' coordinates on a y scale that ends at the
+// first tick at or above the busiest hour, so the tallest bar is nearly
+// full height and the axis labels read well.
 func (c *chart) layout() {
 	for _, b := range c.Bars {
 		c.Max = max(c.Max, b.Succeeded+b.Failed)
 	}
-	top := niceCeil(c.Max)
+	step, top := yScale(c.Max)
 	plotH := plotBottom - plotTop
 	slot := (chartW - plotLeft) / float64(len(c.Bars))
 	for i := range c.Bars {
@@ -92,7 +93,7 @@ func (c *chart) layout() {
 		}
 		b.Title = fmt.Sprintf("%s UTC: %d succeeded, %d failed", b.Hour.Format("Jan 2 15:04"), b.Succeeded, b.Failed)
 	}
-	for _, v := range []int{0, top / 2, top} {
+	for v := 0; v <= top; v += step {
 		c.Ticks = append(c.Ticks, tick{Y: plotBottom - plotH*float64(v)/float64(top), Label: fmt.Sprint(v)})
 	}
 	c.Summary = fmt.Sprintf("Deliveries per hour since %s: %d succeeded, %d failed, %d pending.",
@@ -108,16 +109,23 @@ func (c *chart) layout() {
 	}
 }
 
-// niceCeil rounds n up to 2, 4, 10, 20, 40, 100…: even, so the middle
-// tick is a whole number too.
-func niceCeil(n int) int {
-	if n <= 2 {
-		return 2
-	}
-	for step := 1; ; step *= 10 {
-		for _, m := range []int{2, 4, 10} {
-			if n <= m*step {
-				return m * step
+// maxTickSteps is the most steps between 0 and the top of the y axis:
+// more labels would crowd the chart's 148 units of height.
+const maxTickSteps = 6
+
+// yScale picks the y axis for a busiest hour of n deliveries: the
+// smallest step of 1, 2 or 5 times a power of ten that reaches n in at
+// most maxTickSteps steps, and the top, the first multiple of the step at
+// or above n. So 5 gives 0 to 5 by 1, 7 gives 0 to 8 by 2, 23 gives 0 to
+// 25 by 5 and 101 gives 0 to 120 by 20: whole numbers, and a top close
+// above the data. An empty chart has the axis 0 to 1.
+func yScale(n int) (step, top int) {
+	n = max(n, 1)
+	for pow := 1; ; pow *= 10 {
+		for _, m := range []int{1, 2, 5} {
+			step = m * pow
+			if steps := (n + step - 1) / step; steps <= maxTickSteps {
+				return step, steps * step
 			}
 		}
 	}

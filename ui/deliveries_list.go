@@ -47,21 +47,24 @@ func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, s session) {
 	p := deliveriesPage{Chart: c, Deliveries: list, Status: params.Status, EventType: params.EventType,
 		Types: event.Types(), Statuses: []string{otw.DeliveryPending, otw.DeliverySucceeded, otw.DeliveryFailed},
 		Filtered: params.Status != "" || params.EventType != ""}
-	p.Older, p.Newer = pageLinks(r.URL.Query(), params.Cursor, next)
+	p.Older, p.Newer = pageLinks("/deliveries", r.URL.Query(), []string{"status", "eventType", "limit"}, params.Cursor, next)
 	u.render(w, r, http.StatusOK, "deliveries", &view{Title: "Deliveries", Nav: "deliveries", Session: &s,
 		Notice: notice(r), Data: p})
 }
 
-// pageLinks returns the links to the older and the newer page, keeping the
-// filters.
-func pageLinks(q url.Values, cursor, next string) (older, newer string) {
+// pageLinks returns the links of a list at path to the next page (older,
+// for the log) and the one before (newer), keeping the query's keep
+// parameters (filters, limit). The stores page only forward, so each link
+// carries the cursors that led to its page in "trail", and the link back
+// walks back along them.
+func pageLinks(path string, q url.Values, keep []string, cursor, next string) (older, newer string) {
 	var trail []string
 	if t := q.Get("trail"); t != "" {
 		trail = strings.Split(t, ",")
 	}
 	link := func(cursor string, trail []string) string {
 		v := url.Values{}
-		for _, k := range []string{"status", "eventType", "limit"} {
+		for _, k := range keep {
 			if q.Get(k) != "" {
 				v.Set(k, q.Get(k))
 			}
@@ -73,9 +76,9 @@ func pageLinks(q url.Values, cursor, next string) (older, newer string) {
 			v.Set("trail", strings.Join(trail, ","))
 		}
 		if len(v) == 0 {
-			return "/deliveries"
+			return path
 		}
-		return "/deliveries?" + v.Encode()
+		return path + "?" + v.Encode()
 	}
 	if next != "" {
 		// The first page's cursor is "", kept in the trail as "0".

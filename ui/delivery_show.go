@@ -15,6 +15,25 @@ type deliveryPage struct {
 	// SwitchedOff: the webhook is switched off, so a pending delivery
 	// waits for it to be enabled (no claim takes it until then).
 	SwitchedOff bool
+	// CanRetry shows the Retry button: see canRetry.
+	CanRetry bool
+}
+
+// canRetry reports whether Retry helps: the delivery failed, or it waits
+// for a scheduled retry that Retry brings forward. Not when it is new (it
+// goes out now), nor when what it waits for is an earlier delivery or the
+// webhook being enabled, which no retry changes. A delivery that
+// succeeded can be sent again, a quieter action of the same operation.
+func (p deliveryPage) canRetry() bool {
+	d := p.Delivery
+	switch d.Status {
+	case otw.DeliveryFailed:
+		return true
+	case otw.DeliveryPending:
+		blocked := d.WaitingFor != nil && d.WaitingFor.DeliveryID != ""
+		return d.AttemptCount > 0 && !blocked && !p.SwitchedOff
+	}
+	return false
 }
 
 // showDelivery answers 404 for an ID of another organization, exactly as
@@ -34,6 +53,7 @@ func (u *UI) showDelivery(w http.ResponseWriter, r *http.Request, s session) {
 		}
 		p.SwitchedOff = !wh.Enabled
 	}
+	p.CanRetry = p.canRetry()
 	var pretty bytes.Buffer
 	if json.Indent(&pretty, d.Payload, "", "  ") != nil {
 		pretty.Reset()

@@ -33,6 +33,9 @@ type env struct {
 	t     *testing.T
 	URL   string
 	Admin string
+	// node starts another node of the same service (the same store and
+	// keys, no dispatcher) with cfg changed by edit, and returns it.
+	node func(edit func(*ui.Config)) *httptest.Server
 }
 
 func newEnv(t *testing.T) *env {
@@ -73,24 +76,44 @@ func newEnv(t *testing.T) *env {
 	apiServer := api.New(api.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), Notify: disp.Notify,
 		AllowPrivate: true, Logger: log})
 	apiServer.Register(mux)
-	u, err := ui.New(ui.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), API: apiServer,
-		SessionKey: ui.SessionKeyFrom(key), Notify: disp.Notify, AllowPrivate: true, Logger: log})
+	cfg := ui.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), API: apiServer,
+		SessionKey: ui.SessionKeyFrom(key), Notify: disp.Notify, AllowPrivate: true, Logger: log}
+	u, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.Register(mux)
 	srv := httptest.NewServer(mux)
+	var nodes []*httptest.Server
+	node := func(edit func(*ui.Config)) *httptest.Server {
+		t.Helper()
+		c := cfg
+		edit(&c)
+		u, err := ui.New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := http.NewServeMux()
+		apiServer.Register(mux)
+		u.Register(mux)
+		n := httptest.NewUnstartedServer(mux)
+		nodes = append(nodes, n)
+		return n
+	}
 
 	dctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { _ = disp.Run(dctx); close(done) }()
 	t.Cleanup(func() {
 		srv.Close()
+		for _, n := range nodes {
+			n.Close()
+		}
 		stop()
 		<-done
 		st.Close()
 	})
-	return &env{t: t, URL: srv.URL, Admin: admin}
+	return &env{t: t, URL: srv.URL, Admin: admin, node: node}
 }
 
 // call makes an API request with a bearer token and decodes the JSON answer
@@ -198,6 +221,8 @@ type browser struct {
 	t      *testing.T
 	base   string
 	cookie *http.Cookie
+	// client, when set, makes the requests (a TLS server's own).
+	client *http.Client
 }
 
 func (e *env) browser() *browser { return &browser{t: e.t, base: e.URL} }
@@ -226,6 +251,9 @@ func (b *browser) do(method, path string, form url.Values, header ...string) pag
 		req.AddCookie(b.cookie)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if b.client != nil {
+		client.Transport = b.client.Transport
+	}
 	res, err := client.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -43,7 +43,7 @@ func fieldMessages(err error) string {
 // beside its control. The API's messages are written to follow the field's
 // name ("must not contain a user name or password"), so the URL's get a
 // subject and the others a capital ("Choose a minimum of 1 event", as the
-// seed words it). Fields such as subscribedEvents[0] are filed under
+// page words it). Fields such as subscribedEvents[0] are filed under
 // subscribedEvents.
 func fieldErrors(err error) map[string]string {
 	e, ok := err.(*otw.Error)

@@ -33,7 +33,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case token == "":
 	case subtle.ConstantTimeCompare(hash, u.cfg.AdminTokenHash) == 1:
-		u.setSession(w, r, session{Admin: true, Credential: u.adminCredential(), Expires: expires})
+		u.setSession(w, r, session{ID: newSessionID(), Admin: true, Credential: u.adminCredential(), Expires: expires})
 		http.Redirect(w, r, "/organization", http.StatusSeeOther)
 		return
 	case strings.HasPrefix(token, api.APIKeyPrefix):
@@ -43,7 +43,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err == nil && key.RevokedAt == nil {
-			s := session{Org: key.OrganizationID, Expires: expires}
+			s := session{ID: newSessionID(), Org: key.OrganizationID, Expires: expires}
 			copy(s.Credential[:], hash)
 			u.setSession(w, r, s)
 			http.Redirect(w, r, "/webhooks", http.StatusSeeOther)

@@ -27,6 +27,7 @@ var funcs = template.FuncMap{
 		return fmtTime(*t)
 	},
 	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	"code": func(c *int) string { return intOrDash(c) },
 }
 

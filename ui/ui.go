@@ -1,5 +1,5 @@
 // Package ui is the web UI: server-rendered pages (html/template,
-// embedded assets, no build step) for the seed's Integration › Webhooks page
+// embedded assets, no build step) for the Integration › Webhooks page
 // and the delivery log. It speaks to the same store as the API and reuses
 // the API's validation, so both refuse exactly the same things.
 //
@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/onetalk/onetalk-webhooks/api"
@@ -31,6 +32,11 @@ type Config struct {
 	SessionKey []byte
 	// SessionTTL is how long a sign-in lasts (12 h).
 	SessionTTL time.Duration
+	// PublicURL is the address people open the UI at, such as
+	// https://hooks.example.com. When it is https, session cookies are
+	// Secure even though the request reaches the service as plain http
+	// (a proxy ending TLS in front of it); "" leaves that to the request.
+	PublicURL string
 	// API does what the pages share with the REST API (save the webhook,
 	// rotate its secret, send a test event), so that each is done one way.
 	// Pass the service's own Server; nil: New builds one from the fields
@@ -54,6 +60,8 @@ type UI struct {
 	cfg   Config
 	pages pages
 	cop   *http.CrossOriginProtection
+	// httpsPublic: PublicURL is https, so every cookie is Secure.
+	httpsPublic bool
 }
 
 // New returns a UI with cfg's defaults filled in. It parses every template
@@ -95,7 +103,8 @@ func New(cfg Config) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{cfg: cfg, pages: p, cop: http.NewCrossOriginProtection()}
+	u := &UI{cfg: cfg, pages: p, cop: http.NewCrossOriginProtection(),
+		httpsPublic: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")}
 	u.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusForbidden, "error", &view{Title: "Forbidden", Data: http.StatusForbidden,
 			Error: "This form was sent from another site, so it was refused. Open the page here and send it again."})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/ui"
 )
 
 func TestLoginRefusesAWrongKey(t *testing.T) {
@@ -234,9 +235,13 @@ func TestSaveRefusesWhatTheAPIRefuses(t *testing.T) {
 	}
 }
 
+// The admin picks the organization from a list, paged, instead of typing
+// its ID; an ID that names none is refused.
 func TestAdminChoosesAnOrganization(t *testing.T) {
 	e := newEnv(t)
+	e.createOrg(3333, "Gamma")
 	e.createOrg(1111, "Acme")
+	e.createOrg(2222, "Beta")
 	b := e.browser()
 	p := b.post("/login", url.Values{"token": {e.Admin}})
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/organization" {
@@ -244,6 +249,37 @@ func TestAdminChoosesAnOrganization(t *testing.T) {
 	}
 	if p := b.get("/webhooks"); p.Header.Get("Location") != "/organization" {
 		t.Errorf("before choosing: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+	// Two a page, in ID order: Next walks on, Previous walks back.
+	choice := regexp.MustCompile(`name="organizationID" value="(\d+)"`)
+	link := regexp.MustCompile(`href="([^"]*)">(← Previous|Next →)`)
+	links := func(p page) map[string]string {
+		out := map[string]string{}
+		for _, m := range link.FindAllStringSubmatch(p.Body, -1) {
+			out[m[2]] = html.UnescapeString(m[1])
+		}
+		return out
+	}
+	var listed []string
+	path := "/organization?limit=2"
+	var last page
+	for path != "" {
+		last = b.get(path)
+		if last.Status != 200 {
+			t.Fatalf("GET %s: %d", path, last.Status)
+		}
+		for _, m := range choice.FindAllStringSubmatch(last.Body, -1) {
+			listed = append(listed, m[1])
+		}
+		path = links(last)["Next →"]
+	}
+	if strings.Join(listed, ",") != "1111,2222,3333" {
+		t.Errorf("the pages list %v, want 1111, 2222, 3333", listed)
+	}
+	if prev := links(last)["← Previous"]; prev == "" {
+		t.Error("the last page has no link back")
+	} else if p := b.get(prev); !strings.Contains(p.Body, `value="1111"`) || !strings.Contains(p.Body, "Acme") {
+		t.Errorf("Previous from the last page (%s) does not show the first", prev)
 	}
 	if p := b.post("/organization", url.Values{"organizationID": {"9999"}}); p.Status != 422 || !strings.Contains(p.Body, "There is no organization 9999") {
 		t.Errorf("unknown organization: %d", p.Status)
@@ -254,6 +290,32 @@ func TestAdminChoosesAnOrganization(t *testing.T) {
 	b.post("/organization", url.Values{"organizationID": {"1111"}})
 	if p := b.get("/webhooks"); p.Status != 200 || !strings.Contains(p.Body, "Acme") || !strings.Contains(p.Body, "Switch organization") {
 		t.Errorf("after choosing: %d", p.Status)
+	}
+	if p := b.get("/organization"); !strings.Contains(p.Body, `value="1111" aria-current="true"`) {
+		t.Error("the list does not mark the organization open now")
+	}
+}
+
+// No field carries a placeholder: one that looks like a value ("1111", a
+// URL) reads as filled in. Examples go in the hint beside the field.
+func TestNoPlaceholderLooksFilledIn(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	pages := map[string]page{"/login": b.get("/login")}
+	b.login(e.Admin)
+	pages["/organization"] = b.get("/organization")
+	pages["/organization (refused)"] = b.post("/organization", url.Values{"organizationID": {"9999"}})
+	b = e.browser()
+	b.login(key)
+	for _, path := range []string{"/webhooks", "/webhooks/edit", "/deliveries"} {
+		pages[path] = b.get(path)
+	}
+	pages["/webhooks (refused)"] = b.post("/webhooks", url.Values{"url": {"x"}})
+	for name, p := range pages {
+		if strings.Contains(p.Body, "placeholder=") {
+			t.Errorf("%s has a placeholder", name)
+		}
 	}
 }
 
@@ -510,3 +572,102 @@ func TestDeliveryPageSaysWhatItWaitsFor(t *testing.T) {
 		t.Errorf("the first with the webhook switched off:\n%s", p.Body)
 	}
 }
+
+// Signing out ends the session on the server: a copy of the cookie (kept
+// by another tab, or stolen) gets the sign-in page afterwards, on this
+// node and on another node of the same database, for an organization's
+// key and for the admin.
+func TestSignOutEndsTheSessionOnEveryNode(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	other := e.node(func(*ui.Config) {})
+	other.Start()
+	for name, token := range map[string]string{"organization key": key, "admin token": e.Admin} {
+		b := e.browser()
+		b.login(token)
+		copied := *b.cookie
+		elsewhere := &browser{t: t, base: other.URL, cookie: &copied}
+		if p := elsewhere.get("/organization"); p.Status != 200 && p.Status != http.StatusSeeOther {
+			t.Fatalf("%s: the session on another node before signing out: %d", name, p.Status)
+		} else if p.Header.Get("Location") == "/login" {
+			t.Fatalf("%s: another node refused the session before signing out", name)
+		}
+		if p := b.post("/logout", url.Values{}); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login" {
+			t.Fatalf("%s: sign out: %d to %q", name, p.Status, p.Header.Get("Location"))
+		}
+		for where, c := range map[string]*browser{
+			"this node":    {t: t, base: e.URL, cookie: &copied},
+			"another node": {t: t, base: other.URL, cookie: &copied},
+		} {
+			if p := c.get("/webhooks"); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/login" {
+				t.Errorf("%s: the signed-out cookie on %s: %d to %q, want the sign-in page", name, where, p.Status, p.Header.Get("Location"))
+			}
+		}
+	}
+}
+
+// Cookies are Secure when the browser reaches the service over HTTPS:
+// directly, or through a proxy that the public URL names; on plain http
+// they are not, or the browser would drop them.
+func TestCookiesAreSecureOverHTTPS(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	behindProxy := e.node(func(c *ui.Config) { c.PublicURL = "https://hooks.example.com" })
+	behindProxy.Start()
+	plainPublic := e.node(func(c *ui.Config) { c.PublicURL = "http://127.0.0.1:8080" })
+	plainPublic.Start()
+	direct := e.node(func(*ui.Config) {})
+	direct.StartTLS()
+	for _, c := range []struct {
+		name   string
+		b      *browser
+		secure bool
+	}{
+		{"plain http", e.browser(), false},
+		{"plain http with an http public URL", &browser{t: t, base: plainPublic.URL}, false},
+		{"behind a proxy with an https public URL", &browser{t: t, base: behindProxy.URL}, true},
+		{"TLS to the service itself", &browser{t: t, base: direct.URL, client: direct.Client()}, true},
+	} {
+		p := c.b.post("/login", url.Values{"token": {key}})
+		if got := strings.Contains(p.Header.Get("Set-Cookie"), "Secure"); p.Status != http.StatusSeeOther || got != c.secure {
+			t.Errorf("%s: sign in %d, cookie %q; want Secure %v", c.name, p.Status, p.Header.Get("Set-Cookie"), c.secure)
+		}
+		p = c.b.post("/logout", url.Values{})
+		if got := strings.Contains(p.Header.Get("Set-Cookie"), "Secure"); got != c.secure {
+			t.Errorf("%s: the sign-out's cookie %q; want Secure %v", c.name, p.Header.Get("Set-Cookie"), c.secure)
+		}
+	}
+}
+
+// The chart's y axis fits the counts: five deliveries in the busiest hour
+// make an axis of 0 to 5, not 0 to 10.
+func TestChartAxisFitsTheCounts(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	rcv := newReceiver(t)
+	b := e.browser()
+	b.login(key)
+	b.post("/webhooks", url.Values{"enabled": {"on"}, "url": {rcv.URL}, "subscribedEvents": {"case_resolved"}})
+	for range 5 {
+		e.publish(event.TypeCaseResolved, 1111)
+	}
+	for range 5 {
+		rcv.wait(t)
+	}
+	var p page
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if p = b.get("/deliveries"); strings.Contains(p.Body, "Succeeded 5 ") || time.Now().After(deadline) {
+			break
+		}
+	}
+	var labels []string
+	for _, m := range axisLabel.FindAllStringSubmatch(p.Body, -1) {
+		labels = append(labels, m[1])
+	}
+	if strings.Join(labels, ",") != "0,1,2,3,4,5" {
+		t.Errorf("y axis labels %v, want 0 to 5 by 1", labels)
+	}
+}
+
+// axisLabel is a y-axis label of the chart (the x axis's are times).
+var axisLabel = regexp.MustCompile(`<text class="axis" x="30"[^>]*>(\d+)</text>`)

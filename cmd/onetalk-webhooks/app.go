@@ -109,7 +109,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		// node's session cookie.
 		SessionKey: ui.SessionKeyFrom(key), Notify: a.dispatcher.Notify,
 		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Failures: failures, Logger: log,
-		API: apiServer, // the UI's operations are the API's, on the same committer and metrics
+		API:       apiServer, // the UI's operations are the API's, on the same committer and metrics
+		PublicURL: cfg.publicURL,
 	})
 	if err != nil {
 		a.close()

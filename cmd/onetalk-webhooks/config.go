@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 // and a flag given on the command line wins over it.
 type config struct {
 	addr            string
+	publicURL       string
 	db              string
 	adminToken      string
 	allowPrivate    bool
@@ -36,6 +38,7 @@ type config struct {
 // flagEnv names each flag's environment variable.
 var flagEnv = map[string]string{
 	"addr":                      "OTW_ADDR",
+	"public-url":                "OTW_PUBLIC_URL",
 	"db":                        "OTW_DB",
 	"admin-token":               "OTW_ADMIN_TOKEN",
 	"allow-private-targets":     "OTW_ALLOW_PRIVATE_TARGETS",
@@ -56,6 +59,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address of the API and UI")
+	fs.StringVar(&c.publicURL, "public-url", "", "the address people open the web UI at (e.g. https://hooks.example.com); https makes session cookies Secure behind a proxy that ends TLS")
 	fs.StringVar(&c.db, "db", "sqlite:./data/onetalk-webhooks.db", "database: sqlite:PATH or a postgres:// URL")
 	fs.StringVar(&c.adminToken, "admin-token", "", "the platform's admin token; generated and saved beside the SQLite file when empty")
 	fs.BoolVar(&c.allowPrivate, "allow-private-targets", false, "allow webhook URLs on loopback and private networks, for local development")
@@ -125,6 +129,12 @@ func (c *config) sqlitePath() string {
 func (c *config) validate() error {
 	if c.sqlitePath() == "" && !strings.HasPrefix(c.db, "postgres://") && !strings.HasPrefix(c.db, "postgresql://") {
 		return fmt.Errorf("--db %q: use sqlite:PATH or a postgres:// URL", c.db)
+	}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("--public-url %q: give the address people open, such as https://hooks.example.com", c.publicURL)
+		}
 	}
 	for name, d := range map[string]time.Duration{"delivery-timeout": c.deliveryTimeout, "shutdown-grace": c.shutdownGrace,
 		"secret-rotation-overlap": c.rotationOverlap, "disable-after": c.disableAfter} {

@@ -17,12 +17,16 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	t.Setenv("OTW_DELIVERY_TIMEOUT", "3s")
 	t.Setenv("OTW_RETRY_SCHEDULE", "1s,2s")
 	t.Setenv("OTW_ALLOW_PRIVATE_TARGETS", "true")
+	t.Setenv("OTW_PUBLIC_URL", "https://hooks.example.com")
 	var cfg config
 	if err := cfg.parse(cfg.flags("serve", &bytes.Buffer{}), []string{"--retry-schedule", "9s"}); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.deliveryTimeout != 3*time.Second || !cfg.allowPrivate {
 		t.Errorf("environment not applied: timeout %s, allow private %v", cfg.deliveryTimeout, cfg.allowPrivate)
+	}
+	if cfg.publicURL != "https://hooks.example.com" {
+		t.Errorf("public URL %q: OTW_PUBLIC_URL not applied", cfg.publicURL)
 	}
 	if cfg.retrySchedule != "9s" {
 		t.Errorf("retry schedule %q: the flag must win over OTW_RETRY_SCHEDULE", cfg.retrySchedule)
@@ -42,6 +46,8 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"--delivery-timeout", "0s"},
 		{"--max-in-flight", "0"},
 		{"--shutdown-grace", "-1s"},
+		{"--public-url", "hooks.example.com"},
+		{"--public-url", "ftp://hooks.example.com"},
 		{"extra-argument"},
 	} {
 		var cfg config

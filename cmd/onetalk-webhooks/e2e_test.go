@@ -125,8 +125,8 @@ func TestFailedAttemptsAreRetriedAndRecorded(t *testing.T) {
 		}
 		for i, want := range []float64{500, 500, 200} {
 			a := attempts[i].(map[string]any)
-			if a["n"].(float64) != float64(i+1) || a["statusCode"].(float64) != want {
-				t.Errorf("attempt %d = %v, want n=%d statusCode=%v", i, a, i+1, want)
+			if a["n"].(float64) != float64(i+1) || a["statusCode"].(float64) != want || a["url"] != rc.URL {
+				t.Errorf("attempt %d = %v, want n=%d statusCode=%v url=%s", i, a, i+1, want, rc.URL)
 			}
 			if want == 500 && (a["error"] == "" || !strings.Contains(a["responseBody"].(string), "answer 500")) {
 				t.Errorf("attempt %d: error %q, responseBody %q: want both recorded", i, a["error"], a["responseBody"])

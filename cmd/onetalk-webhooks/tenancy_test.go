@@ -17,6 +17,7 @@ import (
 // own key gets 403 on them. Every other route under /v1/ is open to the
 // key of the organization it names.
 var adminOnly = map[string]bool{
+	"GET /v1/organizations":                        true,
 	"POST /v1/organizations":                       true,
 	"POST /v1/organizations/{org}/api-keys":        true,
 	"DELETE /v1/organizations/{org}/api-keys/{id}": true,

@@ -113,7 +113,7 @@ func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Deli
 		limit = *rateLimit
 	}
 	d.WaitingFor = store.WaitOf(d.Status, wait, limit)
-	rows, err := s.pool.Query(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body FROM attempts WHERE delivery_seq = $1 ORDER BY n, seq`, seq)
+	rows, err := s.pool.Query(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body, url FROM attempts WHERE delivery_seq = $1 ORDER BY n, seq`, seq)
 	if err != nil {
 		return d, interpret(err)
 	}
@@ -121,7 +121,7 @@ func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Deli
 		var a otw.Attempt
 		var started int64
 		var body []byte
-		err := row.Scan(&a.N, &started, &a.DurationMs, &a.StatusCode, &a.Error, &body)
+		err := row.Scan(&a.N, &started, &a.DurationMs, &a.StatusCode, &a.Error, &body, &a.URL)
 		a.StartedAt, a.ResponseBody = fromMs(started), string(body)
 		return a, err
 	})

@@ -112,7 +112,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		seqs, leases, started, durations, ends = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		nums                                   = make([]int32, n)
 		codes                                  = make([]*int, n)
-		errs, statuses                         = make([]string, n), make([]string, n)
+		errs, statuses, urls                   = make([]string, n), make([]string, n), make([]string, n)
 		bodies                                 = make([][]byte, n)
 		nexts, dones                           = make([]*int64, n), make([]*int64, n)
 	)
@@ -120,6 +120,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		a := r.Attempt
 		seqs[i], leases[i], nums[i], started[i], durations[i] = r.DeliverySeq, ms(r.LeaseUntil), int32(a.N), ms(a.StartedAt), a.DurationMs
 		codes[i], errs[i], bodies[i], statuses[i] = a.StatusCode, text(a.Error), []byte(a.ResponseBody), r.Status
+		urls[i] = text(a.URL)
 		ends[i] = ms(a.StartedAt) + a.DurationMs
 		switch r.Status {
 		case otw.DeliveryPending:
@@ -133,9 +134,9 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 	// as a single transaction up to its Sync.
 	b := &pgx.Batch{}
 	// Every attempt is recorded, leased or not: it happened.
-	b.Queue(`INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body)
-		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[])`,
-		seqs, nums, started, durations, codes, errs, bodies)
+	b.Queue(`INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body, url)
+		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[], $8::text[])`,
+		seqs, nums, started, durations, codes, errs, bodies, urls)
 	// The delivery moves only if the lease is still ours (the fencing
 	// token). What moved moves its webhook's health: a success sets the
 	// last success and ends a failing streak, a failure (retry or final)

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 func (s *Store) CreateOrganization(ctx context.Context, org otw.Organization, key otw.APIKey) error {
@@ -76,4 +77,34 @@ func (s *Store) FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
 		Scan(&k.ID, &k.OrganizationID, &k.Hash, &created, &revoked)
 	k.CreatedAt, k.RevokedAt = fromMs(created), nullMs(revoked)
 	return k, interpret(err)
+}
+
+func (s *Store) ListOrganizations(ctx context.Context, p store.PageParams) ([]otw.Organization, string, error) {
+	after, err := store.ParseOrgCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	// One row beyond the page says whether there is a next one.
+	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM organizations WHERE id > $1 ORDER BY id LIMIT $2`, after, p.Limit+1)
+	if err != nil {
+		return nil, "", interpret(err)
+	}
+	page, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (otw.Organization, error) {
+		var o otw.Organization
+		var created int64
+		err := row.Scan(&o.ID, &o.Name, &created)
+		o.CreatedAt = fromMs(created)
+		return o, err
+	})
+	if err != nil {
+		return nil, "", interpret(err)
+	}
+	more := len(page) > p.Limit
+	if more {
+		page = page[:p.Limit]
+	}
+	if page == nil {
+		page = []otw.Organization{}
+	}
+	return page, store.NextOrgCursor(page, more), nil
 }

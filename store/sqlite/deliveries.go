@@ -103,7 +103,7 @@ func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Deli
 	}
 	d.Payload = body
 	d.WaitingFor = store.WaitOf(d.Status, earlier.String, int(rateLimit.Int64))
-	rows, err := s.r.QueryContext(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body FROM attempts WHERE delivery_seq = ? ORDER BY n, seq`, seq)
+	rows, err := s.r.QueryContext(ctx, `SELECT n, started_at, duration_ms, status_code, error, response_body, url FROM attempts WHERE delivery_seq = ? ORDER BY n, seq`, seq)
 	if err != nil {
 		return d, interpret(err)
 	}
@@ -113,7 +113,7 @@ func (s *Store) GetDelivery(ctx context.Context, org int64, id string) (otw.Deli
 		var a otw.Attempt
 		var started int64
 		var code sql.NullInt64
-		if err := rows.Scan(&a.N, &started, &a.DurationMs, &code, &a.Error, &a.ResponseBody); err != nil {
+		if err := rows.Scan(&a.N, &started, &a.DurationMs, &code, &a.Error, &a.ResponseBody, &a.URL); err != nil {
 			return d, interpret(err)
 		}
 		a.StartedAt, a.StatusCode = fromMs(started), nullInt(code)

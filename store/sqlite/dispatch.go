@@ -134,10 +134,10 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		for _, n := range chunks(len(results)) {
 			chunk := rest[:n]
 			rest = rest[n:]
-			args := make([]any, 0, n*7)
+			args := make([]any, 0, n*8)
 			for _, r := range chunk {
 				a := r.Attempt
-				args = append(args, r.DeliverySeq, a.N, ms(a.StartedAt), a.DurationMs, a.StatusCode, a.Error, a.ResponseBody)
+				args = append(args, r.DeliverySeq, a.N, ms(a.StartedAt), a.DurationMs, a.StatusCode, a.Error, a.ResponseBody, a.URL)
 			}
 			if _, err := s.stmt(ctx, tx, insertAttemptsSQL(n)).ExecContext(ctx, args...); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 func (s *Store) CreateOrganization(ctx context.Context, org otw.Organization, key otw.APIKey) error {
@@ -77,4 +78,36 @@ func (s *Store) FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
 		Scan(&k.ID, &k.OrganizationID, &k.Hash, &created, &revoked)
 	k.CreatedAt, k.RevokedAt = fromMs(created), nullMs(revoked)
 	return k, interpret(err)
+}
+
+func (s *Store) ListOrganizations(ctx context.Context, p store.PageParams) ([]otw.Organization, string, error) {
+	after, err := store.ParseOrgCursor(p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	// One row beyond the page says whether there is a next one.
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at FROM organizations WHERE id > ? ORDER BY id LIMIT ?`, after, p.Limit+1)
+	if err != nil {
+		return nil, "", interpret(err)
+	}
+	defer rows.Close()
+	page := make([]otw.Organization, 0, p.Limit)
+	more := false
+	for rows.Next() {
+		if len(page) == p.Limit {
+			more = true
+			break
+		}
+		var o otw.Organization
+		var created int64
+		if err := rows.Scan(&o.ID, &o.Name, &created); err != nil {
+			return nil, "", interpret(err)
+		}
+		o.CreatedAt = fromMs(created)
+		page = append(page, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", interpret(err)
+	}
+	return page, store.NextOrgCursor(page, more), nil
 }

@@ -38,8 +38,8 @@ func insertDeliveriesSQL(rows int) string {
 }
 
 func insertAttemptsSQL(rows int) string {
-	return `INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body) VALUES ` +
-		valuesList(rows, 7)
+	return `INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body, url) VALUES ` +
+		valuesList(rows, 8)
 }
 
 const (

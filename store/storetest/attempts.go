@@ -66,10 +66,36 @@ var completeTests = map[string]func(*testing.T, store.Store){
 		for i, a := range d.Attempts {
 			w := want[i].Attempt
 			if a.N != i+1 || !a.StartedAt.Equal(w.StartedAt) || a.DurationMs != w.DurationMs || a.Error != w.Error ||
-				a.ResponseBody != w.ResponseBody || (a.StatusCode == nil) != (w.StatusCode == nil) ||
+				a.ResponseBody != w.ResponseBody || a.URL != w.URL || (a.StatusCode == nil) != (w.StatusCode == nil) ||
 				(a.StatusCode != nil && *a.StatusCode != *w.StatusCode) {
 				t.Fatalf("attempt %d = %+v, want %+v", i+1, a, w)
 			}
+		}
+	},
+	"AttemptKeepsItsURL": func(t *testing.T, s store.Store) {
+		// The webhook's URL changes between two attempts of one delivery:
+		// each attempt keeps the URL it went to.
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		first := claimOne(t, s, t0, id)
+		if first.URL != "https://hooks.example.com/1001" {
+			t.Fatalf("claimed URL = %q, want the webhook's", first.URL)
+		}
+		r := result(first, otw.DeliveryPending, 500, t0)
+		complete(t, s, r)
+		moved := "https://hooks.example.com/moved?to=" + id
+		if _, err := s.SaveWebhook(t.Context(), org1, otw.WebhookSettings{Enabled: true, URL: moved,
+			SubscribedEvents: []string{"case_resolved"}}, secretA, t0); err != nil {
+			t.Fatal(err)
+		}
+		second := claimOne(t, s, r.NextAttemptAt, id)
+		if second.URL != moved {
+			t.Fatalf("claimed URL after the change = %q, want %q", second.URL, moved)
+		}
+		complete(t, s, result(second, otw.DeliverySucceeded, 200, r.NextAttemptAt))
+		d := getDelivery(t, s, org1, id)
+		if len(d.Attempts) != 2 || d.Attempts[0].URL != first.URL || d.Attempts[1].URL != moved {
+			t.Fatalf("attempts = %+v, want the URLs %q then %q", d.Attempts, first.URL, moved)
 		}
 	},
 	"StaleLeaseRecordsAttemptOnly": func(t *testing.T, s store.Store) {

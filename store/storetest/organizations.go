@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,6 +81,50 @@ var organizationTests = map[string]func(*testing.T, store.Store){
 		if k, err := s.FindAPIKey(t.Context(), []byte("hash-1002")); err != nil || k.RevokedAt != nil {
 			t.Fatalf("other organization's key after the refused revoke: %+v, %v; want live", k, err)
 		}
+	},
+	"ListInIDOrderInPages": func(t *testing.T, s store.Store) {
+		// Created out of order: the list is in ID order all the same.
+		for _, id := range []int64{org3, org1, 7, org2, 42} {
+			newOrg(t, s, id)
+		}
+		var got []int64
+		var sizes []int
+		cursor := ""
+		for range 4 {
+			page, next, err := s.ListOrganizations(t.Context(), store.PageParams{Limit: 2, Cursor: cursor})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, len(page))
+			for _, o := range page {
+				got = append(got, o.ID)
+				if o.Name != fmt.Sprintf("Org %d", o.ID) || !o.CreatedAt.Equal(t0) {
+					t.Fatalf("listed %+v, want the name and creation time it was created with", o)
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+		if !slices.Equal(sizes, []int{2, 2, 1}) || !slices.Equal(got, []int64{7, 42, org1, org2, org3}) {
+			t.Fatalf("pages of %v listing %v, want [2 2 1] listing [7 42 %d %d %d]", sizes, got, org1, org2, org3)
+		}
+	},
+	"ListLastFullPageHasNoCursor": func(t *testing.T, s store.Store) {
+		newOrg(t, s, org1)
+		newOrg(t, s, org2)
+		page, next, err := s.ListOrganizations(t.Context(), store.PageParams{Limit: 2})
+		if err != nil || len(page) != 2 || next != "" {
+			t.Fatalf("ListOrganizations = %d organizations, next %q, %v; want 2 and no cursor", len(page), next, err)
+		}
+	},
+	"ListEmptyAndBadCursor": func(t *testing.T, s store.Store) {
+		page, next, err := s.ListOrganizations(t.Context(), store.PageParams{Limit: 10})
+		if err != nil || page == nil || len(page) != 0 || next != "" {
+			t.Fatalf("ListOrganizations of none = %v, %q, %v; want an empty page", page, next, err)
+		}
+		_, _, err = s.ListOrganizations(t.Context(), store.PageParams{Limit: 10, Cursor: "x"})
+		wantCode(t, err, otw.EINVALID, "ListOrganizations with a cursor no page returned")
 	},
 	"CreateAPIKeyUnknownOrganization": func(t *testing.T, s store.Store) {
 		err := s.CreateAPIKey(t.Context(), otw.APIKey{ID: "key_orphan", OrganizationID: org1, Hash: []byte("orphan"), CreatedAt: t0})

@@ -30,6 +30,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		tests map[string]func(*testing.T, store.Store)
 	}{
 		{"Organizations", organizationTests},
+		{"Sessions", sessionTests},
 		{"Webhooks", webhookTests},
 		{"InsertEvents", insertEventTests},
 		{"NotDelivered", notDeliveredTests},
@@ -176,8 +177,9 @@ func result(c store.Claimed, status string, code int, at time.Time) store.Attemp
 	r := store.AttemptResult{
 		Lease:          c.Lease,
 		OrganizationID: c.OrganizationID,
-		Attempt:        otw.Attempt{N: c.AttemptCount + 1, StartedAt: at, DurationMs: 25},
-		Status:         status,
+		// The URL the claim gave, as the dispatcher records it.
+		Attempt: otw.Attempt{N: c.AttemptCount + 1, StartedAt: at, DurationMs: 25, URL: c.URL},
+		Status:  status,
 	}
 	if code != 0 {
 		r.Attempt.StatusCode = &code
