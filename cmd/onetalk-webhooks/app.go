@@ -150,19 +150,10 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	}
 	dctx, stopDispatch := context.WithCancel(ctx)
 	defer stopDispatch()
-	dispatched := make(chan error, 1)
-	go func() { dispatched <- a.dispatcher.Run(dctx) }()
-	if a.listen != nil {
-		go func() {
-			if err := a.listen(dctx, a.dispatcher.Notify); err != nil && dctx.Err() == nil {
-				a.log.Error("listening for other nodes' events stopped", "err", err)
-			}
-		}()
-	}
+	dispatched := a.work(dctx)
 	if a.cfg.pprofAddr != "" {
 		go a.servePprof(dctx)
 	}
-	go retention.Run(dctx, retention.Config{Store: a.store, Window: a.cfg.retention, Logger: a.log})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -192,6 +183,24 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 // the database gone, a publish still in its insert must not hold the
 // process.
 const closeTimeout = 300 * time.Millisecond
+
+// work starts what runs beside the API until ctx ends: the dispatcher
+// (its Run's result comes on the channel), the wake-ups from other nodes,
+// and retention. serve and bench both run it, so bench measures what
+// serve does.
+func (a *app) work(ctx context.Context) <-chan error {
+	dispatched := make(chan error, 1)
+	go func() { dispatched <- a.dispatcher.Run(ctx) }()
+	if a.listen != nil {
+		go func() {
+			if err := a.listen(ctx, a.dispatcher.Notify); err != nil && ctx.Err() == nil {
+				a.log.Error("listening for other nodes' events stopped", "err", err)
+			}
+		}()
+	}
+	go retention.Run(ctx, retention.Config{Store: a.store, Window: a.cfg.retention, Logger: a.log})
+	return dispatched
+}
 
 func (a *app) close() {
 	closed := make(chan struct{})

@@ -158,13 +158,8 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 	defer srv.Close()
 	dctx, stopDispatch := context.WithCancel(ctx)
 	defer stopDispatch()
-	dispatched := make(chan struct{})
-	startDispatcher := func() {
-		go func() { a.dispatcher.Run(dctx); close(dispatched) }()
-		if a.listen != nil {
-			go a.listen(dctx, a.dispatcher.Notify)
-		}
-	}
+	var dispatched <-chan error
+	startDispatcher := func() { dispatched = a.work(dctx) }
 	if bc.backlog == 0 {
 		startDispatcher()
 	}
