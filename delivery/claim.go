@@ -10,11 +10,12 @@ import (
 
 // claim leases due deliveries for the room this node has and starts those
 // that may start. Each organization may hold up to its share's holdCap
-// (less when its webhook is rate limited); in all the dispatcher holds
-// about twice its workers, and always has room for the reserve, so an
-// organization with nothing held is claimed for even while others hold all
-// they may. full reports that the claim was filled, so more work may be
-// due.
+// (less when its webhook is rate limited), and in all the dispatcher holds
+// up to twice its workers. Beyond that, an organization holding nothing is
+// still claimed for, one delivery each up to the reserve per claim, so a
+// newcomer starts even while others hold all they may; what the node holds
+// then grows by one per organization with work, no more. full reports
+// that the claim was filled, so more work may be due.
 func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	now := d.cfg.Now()
 	d.mu.Lock()
@@ -26,7 +27,11 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	}
 	total, held := d.holdingLocked()
 	perOrg := d.share.holdCap(len(held) + 1) // +1: room for one more
-	room := max(2*d.cfg.Workers-total, d.share.reserve)
+	room := 2*d.cfg.Workers - total
+	if room < d.share.reserve {
+		// Over budget: only organizations that hold nothing, one each.
+		room, perOrg = d.share.reserve, 1
+	}
 	for org, rate := range d.rates {
 		// A rate-limited webhook holds about two seconds of its turns:
 		// more would wait leased until their leases ran out.

@@ -77,3 +77,54 @@ func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 		}
 	}
 }
+
+// However many organizations have work, a node holds about twice its
+// workers, and beyond that one delivery per organization that holds
+// nothing: claimed work beyond what can start soon would only sit leased
+// (other nodes could not take it) and be given back stale.
+func TestHeldWorkIsBoundedWhateverTheNumberOfOrganizations(t *testing.T) {
+	ctx := t.Context()
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(hang)
+	const orgs, workers = 60, 16
+	urls := map[int64]string{}
+	for org := int64(1); org <= orgs; org++ {
+		urls[org] = slow.URL
+	}
+	s := delivery.OpenTestStore(t, "case_resolved", urls)
+	now := time.Now()
+	var events []otw.Event
+	for org := int64(1); org <= orgs; org++ {
+		for range 10 {
+			events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: org, Type: "case_resolved",
+				Body: []byte(`{}`), CreatedAt: now})
+		}
+	}
+	if _, _, err := s.InsertEvents(ctx, events, now, store.Take{}); err != nil {
+		t.Fatal(err)
+	}
+	d := delivery.New(delivery.Config{Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil },
+		Client: &http.Client{}, Workers: workers, PerWebhook: 4, Timeout: 20 * time.Second, PollInterval: 5 * time.Millisecond,
+		ShutdownGrace: 100 * time.Millisecond})
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+	for deadline := time.Now().Add(5 * time.Second); d.InFlight() < workers; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d requests out, want all %d workers busy", d.InFlight(), workers)
+		}
+	}
+	// Many claims later (one every 5 ms at least), the holding is bounded.
+	time.Sleep(300 * time.Millisecond)
+	if held, bound := d.Held(), 2*workers+orgs; held > bound {
+		t.Fatalf("holds %d deliveries with %d workers and %d organizations, want at most %d", held, workers, orgs, bound)
+	}
+}
