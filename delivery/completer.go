@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
@@ -37,8 +38,8 @@ const (
 type completer struct {
 	d       *Dispatcher
 	backlog []outcome // written by no write yet
-	size    int       // outcomes in backlog whose slots are freed
-	failing error     // the last write's error while the backlog is not empty
+	size    int       // outcomes in the backlog whose slots are freed
+	failing error     // the last write's error while writes fail
 	// notGivenBack counts deliveries cut short by shutdown whose give-back
 	// failed: Run's error names them.
 	notGivenBack int
@@ -119,46 +120,104 @@ func (c *completer) collect(first outcome) []outcome {
 	return batch
 }
 
-// write stores the backlog and batch in one transaction. On success it
-// frees the batch's slots, records the metrics and disables what must be
-// disabled. On failure the batch joins the backlog (its slots freed while
-// the backlog has room) and the backlog's leases are extended. It reports
-// whether everything was written.
+// write stores the backlog and batch in one transaction. On success their
+// slots are freed, the metrics recorded and what must be disabled is
+// disabled. When the database is unavailable, the batch joins the backlog
+// (its slots freed while the backlog has room) and everything kept has its
+// lease extended. When the store refuses the write for another reason,
+// the outcomes are written one by one, so that one the store keeps
+// refusing cannot hold every other behind it. It reports whether
+// everything was written.
 func (c *completer) write(ctx context.Context, batch []outcome) bool {
-	d := c.d
 	all := append(c.backlog[:len(c.backlog):len(c.backlog)], batch...)
-	results := make([]store.AttemptResult, 0, len(all))
-	var released []store.Lease
+	c.backlog, c.size = nil, 0
+	// A write may wait behind another, a give-back and a disable: leases
+	// close to their end are renewed first, so none runs out meanwhile.
+	c.extend(ctx, all, 3*writeTimeout)
+	err := c.store(ctx, all)
+	switch {
+	case err == nil:
+		c.written(ctx, all)
+		return true
+	case otw.ErrorCode(err) == otw.EUNAVAILABLE:
+		c.keep(ctx, all, err)
+		return false
+	}
+	// Written one by one: an outcome refused while others are written, or
+	// alone, is counted against it; when several are refused and none
+	// written, nothing is counted (the store is failing, whatever its
+	// error says).
+	var refused []outcome
+	var last error
+	written := false
 	for _, o := range all {
-		if o.aborted {
-			released = append(released, o.result.Lease)
-		} else {
+		if err := c.store(ctx, []outcome{o}); err != nil {
+			refused, last = append(refused, o), err
+			continue
+		}
+		c.written(ctx, []outcome{o})
+		written = true
+	}
+	var kept []outcome
+	for _, o := range refused {
+		if written || len(all) == 1 {
+			o.refused++
+		}
+		if o.refused < maxRefusals {
+			kept = append(kept, o)
+			continue
+		}
+		c.d.cfg.Logger.Error("the store refuses a delivery attempt that others were written beside; dropped, the delivery will be sent again",
+			"err", last, "deliveryID", o.deliveryID, "organizationID", o.result.OrganizationID)
+		c.written(ctx, []outcome{{result: store.AttemptResult{Lease: o.result.Lease, OrganizationID: o.result.OrganizationID},
+			aborted: true, slotFreed: o.slotFreed}})
+	}
+	if len(kept) > 0 {
+		c.keep(ctx, kept, last)
+		return false
+	}
+	return true
+}
+
+// maxRefusals is how many times an outcome may be refused on its own
+// (while others are written) before it is dropped.
+const maxRefusals = 3
+
+// store writes the outcomes' attempts under the write timeout.
+func (c *completer) store(ctx context.Context, outcomes []outcome) error {
+	results := make([]store.AttemptResult, 0, len(outcomes))
+	for _, o := range outcomes {
+		if !o.aborted {
 			results = append(results, o.result)
 		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	err := d.cfg.Store.CompleteAttempts(wctx, results)
-	cancel()
-	if err != nil {
-		c.keep(ctx, batch, err)
-		return false
-	}
+	defer cancel()
+	return c.d.cfg.Store.CompleteAttempts(wctx, results)
+}
+
+// written finishes outcomes whose attempts are stored: the leases of those
+// cut short are given back, slots still held are freed, the metrics and
+// the next wake-up recorded, and webhooks disabled where an outcome says
+// so.
+func (c *completer) written(ctx context.Context, outcomes []outcome) {
+	d := c.d
 	if c.failing != nil {
-		d.cfg.Logger.Info("writing delivery attempts works again", "attempts", len(results))
+		d.cfg.Logger.Info("writing delivery attempts works again")
+		c.failing = nil
 	}
-	c.failing = nil
-	fromBacklog := c.backlog
-	c.backlog, c.size = nil, 0
-	if err := d.giveBack(ctx, released); err != nil {
-		c.notGivenBack += len(released)
-		c.givingBack = err
-	}
+	var released []store.Lease
+	var free []outcome
 	// Many requests to one endpoint can answer 410 in one batch: disable
 	// it once.
 	reasons := make(map[int64]string)
 	retries := false
-	for _, o := range all {
+	for _, o := range outcomes {
+		if !o.slotFreed {
+			free = append(free, o)
+		}
 		if o.aborted {
+			released = append(released, o.result.Lease)
 			continue
 		}
 		r := o.result
@@ -176,13 +235,9 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 			reasons[r.OrganizationID] = o.disable
 		}
 	}
-	// Slots: the batch's now; the backlog's were freed when kept, except
-	// those kept beyond maxBacklog.
-	free := batch
-	for _, o := range fromBacklog {
-		if o.holdsSlot {
-			free = append(free, o)
-		}
+	if err := d.giveBack(ctx, released); err != nil {
+		c.notGivenBack += len(released)
+		c.givingBack = err
 	}
 	claim := d.release(free, reasons)
 	d.startWaiting()
@@ -200,26 +255,26 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 	if claim || retries {
 		d.Notify()
 	}
-	return true
 }
 
-// keep adds a batch that could not be written to the backlog, frees the
+// keep puts outcomes that could not be written in the backlog, frees the
 // slots of as many as the backlog has room for, and extends the leases of
 // everything kept so that no other claim sends them meanwhile.
-func (c *completer) keep(ctx context.Context, batch []outcome, err error) {
+func (c *completer) keep(ctx context.Context, outcomes []outcome, err error) {
 	d := c.d
-	if c.failing == nil || len(batch) > 0 {
+	if c.failing == nil {
 		d.cfg.Logger.Error("writing delivery attempts failed; kept and retried with backoff",
-			"err", err, "attempts", len(c.backlog)+len(batch))
+			"err", err, "attempts", len(outcomes))
 	}
 	c.failing = err
 	var free []outcome
-	for _, o := range batch {
-		if c.size < maxBacklog {
-			c.size++
+	for _, o := range outcomes {
+		if !o.slotFreed && c.size < maxBacklog {
 			free = append(free, o)
-		} else {
-			o.holdsSlot = true
+			o.slotFreed = true
+		}
+		if o.slotFreed {
+			c.size++
 		}
 		c.backlog = append(c.backlog, o)
 	}
@@ -228,18 +283,18 @@ func (c *completer) keep(ctx context.Context, batch []outcome, err error) {
 		d.startWaiting()
 		d.Notify()
 	}
-	c.extend(ctx)
+	c.extend(ctx, c.backlog, d.LeaseTerm()/2)
 }
 
-// extend renews the leases of kept outcomes that would run out before the
-// next retries: a lease lost here lets another claim send the delivery a
-// second time.
-func (c *completer) extend(ctx context.Context) {
+// extend renews the leases of outcomes that would run out within margin:
+// a lease lost before its outcome is written lets another claim send the
+// delivery a second time. The outcomes carry the renewed leases.
+func (c *completer) extend(ctx context.Context, outcomes []outcome, margin time.Duration) {
 	d := c.d
-	soon := d.cfg.Now().Add(d.LeaseTerm() / 2)
+	soon := d.cfg.Now().Add(margin)
 	var leases []store.Lease
 	var at []int
-	for i, o := range c.backlog {
+	for i, o := range outcomes {
 		if !o.aborted && o.result.LeaseUntil.Before(soon) {
 			leases = append(leases, o.result.Lease)
 			at = append(at, i)
@@ -258,7 +313,7 @@ func (c *completer) extend(ctx context.Context) {
 	}
 	for j, i := range at {
 		if moved[j] {
-			c.backlog[i].result.LeaseUntil = until
+			outcomes[i].result.LeaseUntil = until
 		}
 	}
 }

@@ -23,14 +23,23 @@ type faultyStore struct {
 	*sqlite.Store
 	down   atomic.Bool
 	writes atomic.Int32
+	// poison, when set, is a delivery whose outcome the store refuses (a
+	// constraint it breaks), while it takes the others.
+	poison atomic.Int64
 }
 
-var errDiskFull = errors.New("database or disk is full")
+// errDiskFull is what the SQLite driver answers on a full disk.
+var errDiskFull = otw.Errorf(otw.EUNAVAILABLE, "the database is out of disk space")
 
 func (f *faultyStore) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
 	f.writes.Add(1)
 	if f.down.Load() {
 		return errDiskFull
+	}
+	for _, r := range results {
+		if r.DeliverySeq == f.poison.Load() {
+			return errors.New("FOREIGN KEY constraint failed")
+		}
 	}
 	return f.Store.CompleteAttempts(ctx, results)
 }
@@ -117,22 +126,11 @@ func TestFailingWriteIsKeptAndDelaysOnlyItself(t *testing.T) {
 		t.Fatalf("%d still kept after a successful write", len(c.backlog))
 	}
 	for _, o := range batch {
-		dl, err := f.Store.GetDelivery(ctx, 1, deliveryID(t, f, o))
+		dl, err := f.Store.GetDelivery(ctx, 1, o.deliveryID)
 		if err != nil || dl.Status != otw.DeliverySucceeded || len(dl.Attempts) != 1 {
 			t.Fatalf("delivery after the kept write: %v, status %q, %d attempts; want succeeded with one", err, dl.Status, len(dl.Attempts))
 		}
 	}
-}
-
-// deliveryID finds the ID of an outcome's delivery by its seq.
-func deliveryID(t *testing.T, f *faultyStore, o outcome) string {
-	t.Helper()
-	page, _, err := f.Store.ListDeliveries(t.Context(), store.ListParams{OrganizationID: 1, Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The list is newest first and seqs ascend from 1 in a fresh file.
-	return page[len(page)-int(o.result.DeliverySeq)].ID
 }
 
 // At shutdown with the store failing, Run still returns within the grace
@@ -163,5 +161,38 @@ func TestRunStopsWithinTheGraceWhenWritesFail(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not stop with the store failing")
+	}
+}
+
+// An outcome the store keeps refusing (not an outage: it takes the others)
+// holds nothing up: the others are written at once, and it is dropped
+// after a few tries, its lease given back so the delivery is sent again.
+func TestRefusedOutcomeHoldsUpNoOther(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d, f, _, batch := completerFixture(t, 3)
+	c := d.done
+	f.poison.Store(batch[1].result.DeliverySeq)
+	if c.write(ctx, batch) {
+		t.Fatal("a write with a refused outcome reported everything written")
+	}
+	for _, i := range []int{0, 2} {
+		if dl, err := f.Store.GetDelivery(ctx, 1, batch[i].deliveryID); err != nil || dl.Status != otw.DeliverySucceeded {
+			t.Fatalf("outcome %d beside the refused one: %v, status %q; want written", i, err, dl.Status)
+		}
+	}
+	if len(c.backlog) != 1 || d.InFlight() != 0 {
+		t.Fatalf("%d kept, %d in flight; want the refused one kept and every slot free", len(c.backlog), d.InFlight())
+	}
+	for n := 2; n <= maxRefusals; n++ {
+		c.write(ctx, nil)
+	}
+	if len(c.backlog) != 0 {
+		t.Fatalf("still kept after %d refusals", maxRefusals)
+	}
+	// Given back: due again, claimable at once.
+	again, err := f.Store.ClaimDeliveries(ctx, store.ClaimParams{Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10, PerOrganization: 10})
+	if err != nil || len(again) != 1 || again[0].DeliveryID != batch[1].deliveryID {
+		t.Fatalf("claimed %d (%v) after the drop, want the refused delivery back", len(again), err)
 	}
 }

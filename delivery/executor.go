@@ -37,9 +37,13 @@ type outcome struct {
 	// result is written: 410 Gone, or failing for too long.
 	disable string
 	took    time.Duration // the request, to the nanosecond, for metrics
-	// holdsSlot marks an outcome kept for a retried write whose slot was
-	// not freed (the completer's backlog was full).
-	holdsSlot bool
+	// slotFreed marks an outcome kept for a retried write whose slot was
+	// freed already, so other deliveries could go on meanwhile.
+	slotFreed bool
+	// refused counts the times the store refused this outcome written
+	// alone; deliveryID names it in the log when it is dropped.
+	refused    int
+	deliveryID string
 }
 
 // executor turns one claimed delivery into an outcome: sign, send, judge.
@@ -61,7 +65,8 @@ func (x *executor) execute(ctx context.Context, c *store.Claimed) outcome {
 	if r.err != nil && ctx.Err() != nil {
 		// Shutdown, not the receiver: no attempt is recorded, and the
 		// delivery is due again at once on the next start.
-		return outcome{result: store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID}, aborted: true}
+		return outcome{result: store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID}, aborted: true,
+			deliveryID: c.DeliveryID}
 	}
 	return x.rules.judge(c, r, started, x.rules.now())
 }
