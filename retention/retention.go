@@ -51,7 +51,11 @@ func Run(ctx context.Context, cfg Config) {
 	var after int64
 	removed := 0
 	for {
-		next, n, err := cfg.Store.PruneEvents(ctx, cfg.Now().Add(-cfg.Window), after, cfg.Step)
+		now := cfg.Now()
+		next, n, err := cfg.Store.PruneEvents(ctx, store.PruneParams{
+			Before: now.Add(-cfg.Window), KeyedBefore: now.Add(-max(cfg.Window, store.IdempotencyWindow)),
+			After: after, Limit: cfg.Step,
+		})
 		wait := cfg.Pause
 		switch {
 		case ctx.Err() != nil:

@@ -46,7 +46,8 @@ func TestRunRemovesWhatFallsOutOfTheWindow(t *testing.T) {
 	defer func() { stop(); <-done }()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		// Nothing old is left once a pass from the start finds nothing.
-		if next, n, err := s.PruneEvents(ctx, now.Add(-30*time.Minute), 0, 100); err == nil && next == 0 && n == 0 {
+		cutoff := now.Add(-30 * time.Minute)
+		if next, n, err := s.PruneEvents(ctx, store.PruneParams{Before: cutoff, KeyedBefore: cutoff, Limit: 100}); err == nil && next == 0 && n == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -54,7 +55,8 @@ func TestRunRemovesWhatFallsOutOfTheWindow(t *testing.T) {
 		}
 	}
 	// The young ones stay: a cutoff after them finds all five.
-	if _, n, err := s.PruneEvents(ctx, now.Add(time.Minute), 0, 100); err != nil || n != 5 {
+	later := now.Add(time.Minute)
+	if _, n, err := s.PruneEvents(ctx, store.PruneParams{Before: later, KeyedBefore: later, Limit: 100}); err != nil || n != 5 {
 		t.Fatalf("after the run, %d young events were left (%v), want 5", n, err)
 	}
 }

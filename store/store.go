@@ -111,14 +111,14 @@ type Store interface {
 	CountPending(ctx context.Context) (int64, error)
 
 	// Ping checks that the database answers a read.
-	// PruneEvents removes, oldest first, the events created before cutoff
-	// whose delivery is not pending, with their deliveries and attempts
-	// (retention). It looks at up to limit events after the cursor after
-	// (0 from the start) and returns the cursor to go on from and how many
-	// it removed; a cursor that does not move means that nothing older
-	// than cutoff is left after it. A pending delivery is never removed,
-	// nor its event.
-	PruneEvents(ctx context.Context, cutoff time.Time, after int64, limit int) (next int64, removed int, err error)
+	// PruneEvents removes, oldest first, the events that p says are past
+	// the retention and whose delivery is not pending, with their
+	// deliveries and attempts. It looks at up to p.Limit events after the
+	// cursor p.After (0 from the start) and returns the cursor to go on
+	// from and how many it removed; a cursor that does not move means
+	// that nothing older than p.Before is left after it. A pending
+	// delivery is never removed, nor its event.
+	PruneEvents(ctx context.Context, p PruneParams) (next int64, removed int, err error)
 
 	Ping(ctx context.Context) error
 	// CheckWrite reports whether a publish would commit now: nil, or
@@ -129,6 +129,19 @@ type Store interface {
 	// space). /readyz polls it, so it must stay cheap.
 	CheckWrite(ctx context.Context) error
 	Close() error
+}
+
+// PruneParams selects a step of retention.
+type PruneParams struct {
+	// Before is the retention's cutoff: events created before it go.
+	Before time.Time
+	// KeyedBefore is the cutoff for events published with an
+	// Idempotency-Key, which stay until their key has expired too, so
+	// that a retention shorter than IdempotencyWindow never lets a
+	// repeated publish store an event twice.
+	KeyedBefore time.Time
+	After       int64
+	Limit       int
 }
 
 // IdempotencyWindow is how long an Idempotency-Key is remembered.

@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"time"
+
+	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 // pruneStep reads, oldest first, the events after the cursor: whether
 // each is older than the cutoff and whether its delivery is pending.
 const pruneStep = `
-SELECT e.seq, e.created_at < ?2,
+SELECT e.seq, e.created_at < ?2, e.idempotency_key IS NULL OR e.created_at < ?4,
        EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
 FROM events e WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?3`
 
@@ -19,8 +20,9 @@ FROM events e WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?3`
 // pending meanwhile (a retry of an old failed one). Freed pages go to
 // SQLite's free list and are reused by the next inserts, so the file stops
 // growing once the retention window is full.
-func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, after int64, limit int) (int64, int, error) {
-	rows, err := s.r.QueryContext(ctx, pruneStep, after, ms(cutoff), limit)
+func (s *Store) PruneEvents(ctx context.Context, p store.PruneParams) (int64, int, error) {
+	after := p.After
+	rows, err := s.r.QueryContext(ctx, pruneStep, after, ms(p.Before), p.Limit, ms(p.KeyedBefore))
 	if err != nil {
 		return after, 0, interpret(err)
 	}
@@ -28,8 +30,8 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, after int64, 
 	var old []int64
 	for rows.Next() {
 		var seq int64
-		var expired, pending bool
-		if err := rows.Scan(&seq, &expired, &pending); err != nil {
+		var expired, keyExpired, pending bool
+		if err := rows.Scan(&seq, &expired, &keyExpired, &pending); err != nil {
 			rows.Close()
 			return after, 0, interpret(err)
 		}
@@ -37,7 +39,7 @@ func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, after int64, 
 			break // the rest are younger
 		}
 		next = seq
-		if !pending {
+		if keyExpired && !pending {
 			old = append(old, seq)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 // prune runs PruneEvents from after and fails the test on an error.
 func prune(t *testing.T, s store.Store, cutoff time.Time, after int64, limit int) (int64, int) {
 	t.Helper()
-	next, removed, err := s.PruneEvents(t.Context(), cutoff, after, limit)
+	next, removed, err := s.PruneEvents(t.Context(), store.PruneParams{Before: cutoff, KeyedBefore: cutoff, After: after, Limit: limit})
 	if err != nil {
 		t.Fatalf("PruneEvents: %v", err)
 	}
@@ -77,6 +77,28 @@ var pruneTests = map[string]func(*testing.T, store.Store){
 		}
 		if len(steps) != 3 || steps[0] != 2 || steps[1] != 2 || steps[2] != 1 {
 			t.Fatalf("steps of 2 over 5 old events removed %v, want [2 2 1]", steps)
+		}
+	},
+	"KeyedEventStaysUntilItsKeyExpires": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		old := t0.Add(-2 * time.Hour)
+		e := event(org1, "case_resolved", "", old)
+		e.IdempotencyKey = "publish-7"
+		id := insert(t, s, old, e)[0].DeliveryID
+		sendOnce(t, s, id, otw.DeliverySucceeded, 200, old)
+		// Past the retention, but its key is still remembered.
+		p := store.PruneParams{Before: t0, KeyedBefore: old, Limit: 100}
+		if _, n, err := s.PruneEvents(t.Context(), p); err != nil || n != 0 {
+			t.Fatalf("removed %d (%v) while its Idempotency-Key is remembered, want 0", n, err)
+		}
+		again := e
+		again.ID = otw.NewID("evt_", t0)
+		if in := insert(t, s, t0, again); !in[0].Existing || in[0].EventID != e.ID {
+			t.Fatalf("a repeated publish after the retention stored %+v, want the first event", in[0])
+		}
+		p.KeyedBefore = t0
+		if _, n, err := s.PruneEvents(t.Context(), p); err != nil || n != 1 {
+			t.Fatalf("removed %d (%v) once its key expired, want 1", n, err)
 		}
 	},
 	"RetriedOldDeliveryIsKept": func(t *testing.T, s store.Store) {
