@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -25,10 +27,14 @@ type Faults struct {
 	at  time.Time
 }
 
-// Record remembers err if the database was unavailable; other errors (a
-// conflict, bad input) say nothing of the database's health.
-func (f *Faults) Record(err error) {
-	if otw.ErrorCode(err) != otw.EUNAVAILABLE {
+// Record remembers err, the domain error a driver made of cause, if the
+// database was unavailable. Other errors (a conflict, bad input) say
+// nothing of the database's health, and neither does a caller that gave
+// up: a publisher that hung up, or a write's own deadline on a busy node,
+// must not take the node out of its load balancer.
+func (f *Faults) Record(cause, err error) {
+	if otw.ErrorCode(err) != otw.EUNAVAILABLE ||
+		errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		return
 	}
 	f.mu.Lock()

@@ -24,6 +24,8 @@ func unavailable(err error) *otw.Error {
 	var ne net.Error
 	var msg string
 	switch {
+	case errors.Is(err, context.Canceled):
+		return nil // the caller gave up, not the database
 	case errors.As(err, &pe):
 		switch {
 		case pe.Code == "53100": // disk_full

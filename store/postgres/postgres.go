@@ -131,9 +131,9 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 
 // failed interprets a write's error and remembers it for CheckWrite when
 // the database was unavailable.
-func (s *Store) failed(err error) error {
-	err = interpret(err)
-	s.faults.Record(err)
+func (s *Store) failed(cause error) error {
+	err := interpret(cause)
+	s.faults.Record(cause, err)
 	return err
 }
 

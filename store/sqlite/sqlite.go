@@ -212,9 +212,9 @@ func (s *Store) runTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) erro
 
 // failed interprets a write's error and remembers it for CheckWrite when
 // the database was unavailable.
-func (s *Store) failed(err error) error {
-	err = interpret(err)
-	s.faults.Record(err)
+func (s *Store) failed(cause error) error {
+	err := interpret(cause)
+	s.faults.Record(cause, err)
 	return err
 }
 

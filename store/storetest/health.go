@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"testing"
+
+	otw "github.com/onetalk/onetalk-webhooks"
 
 	"github.com/onetalk/onetalk-webhooks/store"
 )
@@ -15,6 +18,19 @@ var healthTests = map[string]func(*testing.T, store.Store){
 			if err := s.CheckWrite(t.Context()); err != nil {
 				t.Fatalf("CheckWrite on a healthy store: %v", err)
 			}
+		}
+	},
+	// A publisher that hangs up mid-insert says nothing of the database:
+	// the store stays ready.
+	"CanceledWriteLeavesTheStoreReady": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, _, err := s.InsertEvents(ctx, []otw.Event{event(org1, "case_resolved", "", t0)}, t0, store.Take{}); err == nil {
+			t.Fatal("an insert with a canceled context succeeded")
+		}
+		if err := s.CheckWrite(t.Context()); err != nil {
+			t.Fatalf("CheckWrite after a canceled insert: %v; want ready", err)
 		}
 	},
 	"CheckWriteLeavesTheServiceTablesAlone": func(t *testing.T, s store.Store) {
