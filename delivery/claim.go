@@ -137,8 +137,12 @@ func (d *Dispatcher) startWaiting() {
 		})
 	}
 	if len(stale) > 0 {
-		d.giveBack(context.Background(), stale)
-		d.Notify() // due at once: the next claim takes them afresh
+		// Not on the caller's way: startWaiting runs in a publish's
+		// hand-over and in the completer's write.
+		go func() {
+			d.giveBack(context.Background(), stale)
+			d.Notify() // due at once: the next claim takes them afresh
+		}()
 	}
 }
 

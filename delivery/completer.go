@@ -239,8 +239,8 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 		c.notGivenBack += len(released)
 		c.givingBack = err
 	}
-	claim := d.release(free, reasons)
-	d.startWaiting()
+	// Disabled before its waiting deliveries are dropped, so that no claim
+	// in between takes more for an endpoint that said to stop.
 	for org, reason := range reasons {
 		dctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		if err := d.cfg.Store.DisableWebhook(dctx, org, reason, d.cfg.Now()); err != nil {
@@ -250,6 +250,8 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 		}
 		cancel()
 	}
+	claim := d.release(free, reasons)
+	d.startWaiting()
 	// A claim follows when waiting work runs short; a scheduled retry
 	// wakes the loop to time its sleep.
 	if claim || retries {
