@@ -41,8 +41,8 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
 	writeJSON(w, http.StatusOK, toWebhookJSON(wh))
 }
 
-// ParseWebhookSettings validates a webhook body (the seed's rules, from the
-// seed): every bad field is named, nothing is saved.
+// ParseWebhookSettings validates a webhook body (the platform's settings
+// page's rules): every bad field is named, nothing is saved.
 func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, error) {
 	var set otw.WebhookSettings
 	var c checker

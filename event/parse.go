@@ -23,7 +23,7 @@ type Parsed struct {
 	Body []byte
 }
 
-// Parse validates one event in the seed's format and returns it compacted.
+// Parse validates one event in the platform's format and returns it compacted.
 // Its errors are *otw.Error: ETOOLARGE beyond MaxEventBytes, EMALFORMED for
 // input that is not one JSON object, EINVALID naming every bad field.
 func Parse(raw []byte) (Parsed, error) {

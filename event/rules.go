@@ -13,7 +13,7 @@ const (
 	kindEnum                // a string from field.enum
 	kindInteger             // a JSON number spelled as an integer ≥ 0 that fits int64 (Unix ms)
 	kindBool
-	kindStringOrNumber // topicID: a number in the seed's example, a string in its table
+	kindStringOrNumber // topicID: a number in the platform's example, a string in its field table
 	kindStringArray
 	kindObject    // an object with field.fields; other keys pass through
 	kindObjectMap // an object whose every value is an object with field.fields
@@ -106,7 +106,7 @@ var contactFields = []field{
 	{name: "companyName", kind: kindString},
 	{name: "jobTitle", kind: kindString},
 	{name: "agentRemark", kind: kindString},
-	// The seed's example says customFields, its table customField: both
+	// The platform's example says customFields, its field table customField: both
 	// are accepted and passed through as they came.
 	{name: "customFields", kind: kindObjectMap, fields: customFieldFields},
 	{name: "customField", kind: kindObjectMap, fields: customFieldFields},

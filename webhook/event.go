@@ -14,7 +14,7 @@ const (
 	TypeCaseResolved             = "case_resolved"
 )
 
-// Event is one webhook: the seed's envelope with the object of its type set
+// Event is one webhook: the platform's envelope with the object of its type set
 // and the others nil. An event of a type this package does not know has
 // neither set; Raw still holds it.
 type Event struct {
