@@ -113,7 +113,7 @@ func (br *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// benchEvent is the i-th event: mixed seed events, three statuses per
+// benchEvent is the i-th event: mixed platform events, three statuses per
 // message (so the order rule is at work), each with a unique channelID that
 // tells the receiver which event arrived.
 func benchEvent(i int) []byte {
@@ -260,7 +260,7 @@ func benchDBText(db string) string {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) }
 
-// plainPostLimit POSTs seed-sized bodies to url over keep-alive
+// plainPostLimit POSTs event-sized bodies to url over keep-alive
 // connections, as many at once as the dispatcher sends to one webhook
 // (concurrency), and returns the POSTs per second: the most any webhook
 // service could deliver to this receiver on this machine.
