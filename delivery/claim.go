@@ -65,8 +65,6 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 // request must end within its lease. A rate-limited webhook's deliveries
 // wait for their turn, and a wake-up is set for it.
 func (d *Dispatcher) startWaiting() {
-	now := d.cfg.Now()
-	latest := now.Add(d.cfg.Timeout + leaseMargin)
 	var start []*store.Claimed
 	var stale []store.Lease
 	type turn struct {
@@ -75,6 +73,11 @@ func (d *Dispatcher) startWaiting() {
 	}
 	var turns []turn
 	d.mu.Lock()
+	// Read under the lock: a time read before waiting for it would be
+	// stale, and a rate-limited webhook's next turn counted from it would
+	// come early.
+	now := d.cfg.Now()
+	latest := now.Add(d.cfg.Timeout + leaseMargin)
 	if !d.running {
 		// Stopped: what waited was given back, and Run may be past
 		// waiting for requests.
