@@ -33,6 +33,10 @@ type APIKey struct {
 	ID             string
 	OrganizationID int64
 	Hash           []byte
-	CreatedAt      time.Time
-	RevokedAt      *time.Time
+	// Prefix is the key's first characters, kept so that a person can
+	// tell keys apart without the key ("" for keys made before it was).
+	Prefix     string
+	CreatedAt  time.Time
+	RevokedAt  *time.Time
+	LastUsedAt *time.Time
 }

@@ -29,6 +29,18 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, key otw.APIKey) error
 	// RevokeAPIKey: ENOTFOUND when the organization has no such live key.
 	RevokeAPIKey(ctx context.Context, org int64, id string, at time.Time) error
+	// ListAPIKeys returns the organization's keys, oldest first, revoked
+	// ones included. ENOTFOUND when the organization does not exist.
+	ListAPIKeys(ctx context.Context, org int64) ([]otw.APIKey, error)
+	// TouchAPIKey records that the key was used at.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	// RenameOrganization: ENOTFOUND when it does not exist.
+	RenameOrganization(ctx context.Context, id int64, name string) (otw.Organization, error)
+	// DeleteOrganization removes the organization and everything of it:
+	// keys and webhook at once (its keys stop working with the first
+	// step), then its events, deliveries and attempts in short steps.
+	// ENOTFOUND when it does not exist.
+	DeleteOrganization(ctx context.Context, id int64) error
 	// FindAPIKey returns the key with this hash, revoked or not.
 	FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
 

@@ -44,8 +44,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, key otw.APIKey) error {
 }
 
 func insertAPIKey(ctx context.Context, tx pgx.Tx, key otw.APIKey) error {
-	_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, organization_id, hash, created_at) VALUES ($1, $2, $3, $4)`,
-		key.ID, key.OrganizationID, key.Hash, ms(key.CreatedAt))
+	_, err := tx.Exec(ctx, `INSERT INTO api_keys (id, organization_id, hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		key.ID, key.OrganizationID, key.Hash, key.Prefix, ms(key.CreatedAt))
 	return err
 }
 

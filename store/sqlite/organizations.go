@@ -43,8 +43,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, key otw.APIKey) error {
 }
 
 func insertAPIKey(ctx context.Context, tx *sql.Tx, key otw.APIKey) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, organization_id, hash, created_at) VALUES (?, ?, ?, ?)`,
-		key.ID, key.OrganizationID, key.Hash, ms(key.CreatedAt))
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, organization_id, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`,
+		key.ID, key.OrganizationID, key.Hash, key.Prefix, ms(key.CreatedAt))
 	return err
 }
 

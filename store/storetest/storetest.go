@@ -44,6 +44,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeliveryStats", statsTests},
 		{"Health", healthTests},
 		{"Retention", pruneTests},
+		{"Lifecycle", lifecycleTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
