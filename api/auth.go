@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 )
@@ -56,6 +57,15 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	if strings.HasPrefix(token, APIKeyPrefix) {
 		key, err := s.store.FindAPIKey(r.Context(), hash)
 		if err == nil && key.RevokedAt == nil {
+			if now := s.now(); s.uses.due(key.ID, now) {
+				// Off the request's path and deadline: a missed record
+				// of use harms nothing.
+				go func() {
+					ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+					defer cancel()
+					_ = s.store.TouchAPIKey(ctx, key.ID, now)
+				}()
+			}
 			return principal{org: key.OrganizationID}, nil
 		}
 		if err != nil && !otw.IsNotFound(err) {

@@ -58,7 +58,7 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) {
 	now := s.now().UTC()
 	key, hash := NewAPIKey()
 	org := otw.Organization{ID: id, Name: name, CreatedAt: now}
-	k := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: id, Hash: hash, CreatedAt: now}
+	k := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: id, Hash: hash, Prefix: keyPrefix(key), CreatedAt: now}
 	if err := s.store.CreateOrganization(r.Context(), org, k); err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -74,7 +74,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now().UTC()
 	key, hash := NewAPIKey()
-	k := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: org, Hash: hash, CreatedAt: now}
+	k := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: org, Hash: hash, Prefix: keyPrefix(key), CreatedAt: now}
 	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
 		writeError(w, r, s.log, err)
 		return

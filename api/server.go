@@ -57,6 +57,7 @@ type Server struct {
 	log          *slog.Logger
 	failures     *FailureLimiter // of authentications, per client address
 	retention    time.Duration
+	uses         keyUses // when keys were last used, written now and then
 }
 
 // New returns a Server.
@@ -106,6 +107,10 @@ func (s *Server) routes() []route {
 		{"POST /v1/organizations", s.authed(true, s.createOrganization)},
 		{"POST /v1/organizations/{org}/api-keys", s.authed(true, s.createAPIKey)},
 		{"DELETE /v1/organizations/{org}/api-keys/{id}", s.authed(true, s.revokeAPIKey)},
+		{"GET /v1/organizations/{org}", s.authed(true, s.getOrganization)},
+		{"PATCH /v1/organizations/{org}", s.authed(true, s.patchOrganization)},
+		{"DELETE /v1/organizations/{org}", s.authed(true, s.deleteOrganization)},
+		{"GET /v1/organizations/{org}/api-keys", s.authed(true, s.listAPIKeys)},
 		{"GET /v1/event-types", s.authed(false, s.eventTypes)},
 
 		{"GET /v1/organizations/{org}/webhook", s.orgRoute(s.getWebhook)},
