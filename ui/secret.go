@@ -46,6 +46,10 @@ func (u *UI) rotateSecret(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	p.Secret = secret
+	made := "New signing secret made."
+	if p.Ed25519 {
+		made = "New signing key made: give your receiver the public key below."
+	}
 	u.render(w, r, http.StatusOK, "webhook", &view{Title: "Webhooks", Nav: "webhooks", Session: &s, Data: p,
-		Notice: "New signing secret made. The old one keeps signing beside it until " + fmtTime(until) + "."})
+		Notice: made + " The old one keeps signing beside it until " + fmtTime(until) + "."})
 }
