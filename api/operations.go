@@ -54,17 +54,28 @@ func (s *Server) RotateSecret(ctx context.Context, org int64) (receiverKey strin
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	secret, err := newKey(otw.SigningOrDefault(wh.Signing))
-	if err != nil {
-		return "", time.Time{}, err
+	signing := otw.SigningOrDefault(wh.Signing)
+	// A switch of scheme saved between the read and the rotation would
+	// leave a key of the old kind current: rotate once more, in the kind
+	// the rotation's own answer names. The key made first signs beside it
+	// as the previous one, which is harmless.
+	for range 2 {
+		secret, err := newKey(signing)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		now := s.now()
+		previousUntil = now.Add(s.overlap)
+		if wh, err = s.store.RotateSecret(ctx, org, s.box.Seal([]byte(secret)), previousUntil, now); err != nil {
+			return "", time.Time{}, err
+		}
+		receiverKey, err = ReceiverKey([]byte(secret))
+		if err != nil || otw.SigningOrDefault(wh.Signing) == signing {
+			return receiverKey, previousUntil, err
+		}
+		signing = otw.SigningOrDefault(wh.Signing)
 	}
-	now := s.now()
-	previousUntil = now.Add(s.overlap)
-	if _, err := s.store.RotateSecret(ctx, org, s.box.Seal([]byte(secret)), previousUntil, now); err != nil {
-		return "", time.Time{}, err
-	}
-	receiverKey, err = ReceiverKey([]byte(secret))
-	return receiverKey, previousUntil, err
+	return receiverKey, previousUntil, nil
 }
 
 // PublishTest publishes the example of eventType for org, as if the
