@@ -20,8 +20,11 @@ type Webhook struct {
 	// RateLimit is the most deliveries per second the organization wants
 	// sent to its endpoint; 0 means no limit.
 	RateLimit int
-	// Secret is the current signing secret, sealed at rest by the caller;
-	// PreviousSecret signs beside it until PreviousSecretUntil (rotation).
+	// Signing is the signature scheme, SigningHMAC or SigningEd25519.
+	Signing string
+	// Secret is the current signing secret ("whsec_…" or, for Ed25519,
+	// "whsk_…"), sealed at rest by the caller; PreviousSecret signs beside
+	// it until PreviousSecretUntil (rotation, or a switch of scheme).
 	Secret              []byte
 	PreviousSecret      []byte
 	PreviousSecretUntil *time.Time
@@ -45,6 +48,24 @@ type WebhookSettings struct {
 	URL              string
 	SubscribedEvents []string
 	RateLimit        int // deliveries per second; 0 is none
+	// Signing is the signature scheme; "" is SigningHMAC.
+	Signing string
+}
+
+// Signature schemes of Standard Webhooks. HMAC ("v1") signs with a secret
+// the receiver shares; Ed25519 ("v1a") signs with a private key only the
+// service holds, and a receiver verifies with the public key.
+const (
+	SigningHMAC    = "hmac-sha256"
+	SigningEd25519 = "ed25519"
+)
+
+// SigningOrDefault is the scheme s names, "" being SigningHMAC.
+func SigningOrDefault(s string) string {
+	if s == "" {
+		return SigningHMAC
+	}
+	return s
 }
 
 // MaxRateLimit bounds a webhook's rate limit: more than this many

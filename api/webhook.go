@@ -11,6 +11,7 @@ import (
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/event"
 	"github.com/onetalk/onetalk-webhooks/netguard"
+	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
 type webhookJSON struct {
@@ -20,12 +21,13 @@ type webhookJSON struct {
 	State            string    `json:"state"`
 	DisabledReason   string    `json:"disabledReason"`
 	RateLimit        *int      `json:"rateLimit"` // null: no limit
+	Signing          string    `json:"signing"`
 	UpdatedAt        time.Time `json:"updatedAt"`
 }
 
 func toWebhookJSON(w otw.Webhook) webhookJSON {
 	out := webhookJSON{Enabled: w.Enabled, URL: w.URL, SubscribedEvents: w.SubscribedEvents,
-		State: w.State, DisabledReason: w.DisabledReason, UpdatedAt: w.UpdatedAt}
+		State: w.State, DisabledReason: w.DisabledReason, Signing: otw.SigningOrDefault(w.Signing), UpdatedAt: w.UpdatedAt}
 	if w.RateLimit > 0 {
 		out.RateLimit = &w.RateLimit
 	}
@@ -46,7 +48,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
 func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, error) {
 	var set otw.WebhookSettings
 	var c checker
-	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit")
+	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit", "signing")
 	if err != nil {
 		return set, err
 	}
@@ -77,7 +79,25 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 		}
 	}
 	set.RateLimit = parseRateLimit(&c, m["rateLimit"])
+	set.Signing = parseSigning(&c, m["signing"])
 	return set, c.err()
+}
+
+// parseSigning reads the optional signature scheme. Left out (or null) it
+// is "": the webhook keeps its scheme (hmac-sha256 for a new one). Unlike
+// the other settings it is not reset by a PUT that omits it: switching
+// makes a new key, and a client that predates the field must not do that
+// by saving the URL.
+func parseSigning(c *checker, raw json.RawMessage) string {
+	if raw == nil || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil || (s != otw.SigningHMAC && s != otw.SigningEd25519) {
+		c.fail("signing", "must be %q or %q", otw.SigningHMAC, otw.SigningEd25519)
+		return ""
+	}
+	return s
 }
 
 // knownTypes lists the event types, for a message refusing another.
@@ -127,24 +147,33 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, org int64) {
 	if err == nil {
 		secret, err = s.box.Open(wh.Secret)
 	}
+	var key string
+	if err == nil {
+		key, err = ReceiverKey(secret)
+	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeSecret(w, string(secret))
+	writeSecret(w, key)
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, org int64) {
-	secret, _, err := s.RotateSecret(r.Context(), org)
+	key, _, err := s.RotateSecret(r.Context(), org)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeSecret(w, secret)
+	writeSecret(w, key)
 }
 
-// writeSecret answers with a signing secret, which no cache may keep.
-func writeSecret(w http.ResponseWriter, secret string) {
+// writeSecret answers with what a receiver verifies with: {"secret":
+// "whsec_…"} or, for Ed25519, {"publicKey": "whpk_…"}. No cache may keep it.
+func writeSecret(w http.ResponseWriter, key string) {
+	field := "secret"
+	if strings.HasPrefix(key, webhook.PublicKeyPrefix) {
+		field = "publicKey"
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]string{"secret": secret})
+	writeJSON(w, http.StatusOK, map[string]string{field: key})
 }

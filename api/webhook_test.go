@@ -49,3 +49,21 @@ func namesOnly(err error, field string) bool {
 	var e *otw.Error
 	return errors.As(err, &e) && e.Code == otw.EINVALID && len(e.Fields) == 1 && e.Fields[0].Field == field
 }
+
+// signing is optional ("" keeps the webhook's scheme); anything but the
+// two schemes is refused naming the field.
+func TestParseWebhookSettingsSigning(t *testing.T) {
+	const base = `{"enabled":true,"url":"https://example.com/hook","subscribedEvents":["case_resolved"]`
+	for member, want := range map[string]string{``: "", `,"signing":null`: "", `,"signing":"hmac-sha256"`: otw.SigningHMAC, `,"signing":"ed25519"`: otw.SigningEd25519} {
+		set, err := ParseWebhookSettings([]byte(base+member+`}`), false)
+		if err != nil || set.Signing != want {
+			t.Errorf("%s: Signing %q, %v; want %q", member, set.Signing, err, want)
+		}
+	}
+	for _, member := range []string{`"signing":""`, `"signing":"ed448"`, `"signing":"ED25519"`, `"signing":1`, `"signing":["ed25519"]`} {
+		_, err := ParseWebhookSettings([]byte(base+","+member+`}`), false)
+		if !namesOnly(err, "signing") {
+			t.Errorf("%s: %v, want EINVALID naming signing only", member, err)
+		}
+	}
+}

@@ -24,7 +24,8 @@ import (
 // Config configures a Dispatcher. Zero values take the defaults.
 type Config struct {
 	Store store.Store
-	// OpenSecret turns a sealed signing secret into its raw key bytes.
+	// OpenSecret opens a sealed signing secret: the secret as written
+	// ("whsec_…", or "whsk_…" for Ed25519), or raw HMAC key bytes.
 	OpenSecret func(sealed []byte) ([]byte, error)
 	Client     *http.Client
 	Schedule   []time.Duration // DefaultSchedule()

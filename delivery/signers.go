@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"bytes"
+	"encoding/base64"
 	"sync"
 
 	"github.com/onetalk/onetalk-webhooks/webhook"
@@ -21,6 +23,17 @@ func newSignerCache(open func([]byte) ([]byte, error)) *signerCache {
 	return &signerCache{open: open, m: make(map[string]*webhook.Signer)}
 }
 
+// asWritten gives an opened secret its written form: one that is already
+// "whsec_…" or "whsk_…" as it is, raw HMAC key bytes as "whsec_…". Each
+// key names its own scheme, so during a switch of scheme the old key keeps
+// signing in its own beside the new one.
+func asWritten(key []byte) string {
+	if bytes.HasPrefix(key, []byte(webhook.SigningKeyPrefix)) || bytes.HasPrefix(key, []byte("whsec_")) {
+		return string(key)
+	}
+	return "whsec_" + base64.StdEncoding.EncodeToString(key)
+}
+
 func (c *signerCache) get(secret, previous []byte) (*webhook.Signer, error) {
 	k := string(secret) + "\x00" + string(previous)
 	c.mu.Lock()
@@ -29,7 +42,7 @@ func (c *signerCache) get(secret, previous []byte) (*webhook.Signer, error) {
 	if ok {
 		return s, nil
 	}
-	keys := make([][]byte, 0, 2)
+	keys := make([]string, 0, 2)
 	for _, sealed := range [][]byte{secret, previous} {
 		if sealed == nil {
 			continue
@@ -38,9 +51,12 @@ func (c *signerCache) get(secret, previous []byte) (*webhook.Signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, key)
+		keys = append(keys, asWritten(key))
 	}
-	s = webhook.NewSigner(keys...)
+	s, err := webhook.NewSignerFromSecrets(keys...)
+	if err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	if len(c.m) >= maxSigners {
 		clear(c.m)

@@ -57,11 +57,19 @@ type Store interface {
 	// SaveWebhook creates or updates the organization's webhook. The first
 	// save stores secret (sealed); later saves keep the existing one. Saving
 	// enabled makes a disabled webhook active again, with a fresh start:
-	// reason and FailingSince cleared.
+	// reason and FailingSince cleared. The first save stores s.Signing ("" is
+	// hmac-sha256) with the secret; later saves keep the scheme, which only
+	// SwitchSigning changes, with a key of its kind.
 	SaveWebhook(ctx context.Context, org int64, s otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error)
 	// RotateSecret makes secret current and keeps the old one signing
 	// until previousUntil. ENOTFOUND without a webhook.
 	RotateSecret(ctx context.Context, org int64, secret []byte, previousUntil, now time.Time) (otw.Webhook, error)
+	// SwitchSigning sets the webhook's signature scheme with secret (sealed,
+	// a key of that scheme) current, and keeps the old key signing until
+	// previousUntil, as RotateSecret does. A webhook already on that scheme
+	// is left as it is: a save repeated changes nothing. ENOTFOUND without
+	// a webhook.
+	SwitchSigning(ctx context.Context, org int64, signing string, secret []byte, previousUntil, now time.Time) (otw.Webhook, error)
 	// SealedSecret returns one webhook's current signing secret as stored
 	// (sealed), or ENOTFOUND when no webhook exists yet: a starting node
 	// opens it to learn, before it serves, whether its secret key is the

@@ -321,3 +321,40 @@ func TestBrowserSetWebhookAndFollowADelivery(t *testing.T) {
 		t.Errorf("the log scrolls sideways at 375 px (%v)", err)
 	}
 }
+
+// The scheme is a real control: clicking the Ed25519 option's text chooses
+// it, the save switches the webhook, and the page shows the public key
+// the API gives.
+func TestBrowserChooseEd25519(t *testing.T) {
+	e := newEnv(t)
+	ctx := newChrome(t)
+	key := e.createOrg(1111, "Acme Support")
+	run(t, ctx, "sign in", chromedp.Navigate(e.URL+"/"), chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), key),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/webhooks/edit"]`)))
+	run(t, ctx, "Set", chromedp.Click(chromedp.CSS(`.pagehead a[href="/webhooks/edit"]`)),
+		chromedp.WaitVisible(chromedp.ID("url")))
+	run(t, ctx, "fill the form",
+		chromedp.SendKeys(chromedp.ID("url"), "https://example.com/hook"),
+		chromedp.Click(chromedp.Search(`//label[.//input[@value="ed25519"]]//span[contains(., "Ed25519")]`)),
+		chromedp.Click(chromedp.CSS(`input[value="case_resolved"]`)))
+	chosen, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('input[name="signing"]:checked').value`))
+	if err != nil || chosen != "ed25519" {
+		t.Fatalf("after clicking Ed25519 the chosen scheme is %q (%v)", chosen, err)
+	}
+	run(t, ctx, "Save Changes", chromedp.Click(chromedp.Search(`//button[text()="Save Changes"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")), chromedp.WaitVisible(chromedp.ID("secret")))
+	if settings := text(t, ctx, ".facts"); !strings.Contains(settings, "Ed25519 (public key)") {
+		t.Errorf("the settings do not say Ed25519:\n%s", settings)
+	}
+	var k struct{ PublicKey string }
+	e.call("GET", "/v1/organizations/1111/webhook/secret", key, nil, &k)
+	shown, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("secret")))
+	if err != nil || shown != k.PublicKey || !strings.HasPrefix(shown, "whpk_") {
+		t.Errorf("the page shows %q (%v), the API's public key is %q", shown, err, k.PublicKey)
+	}
+	if h := text(t, ctx, "#secret-h"); h != "Public key" {
+		t.Errorf("the key section is headed %q", h)
+	}
+}

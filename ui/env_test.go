@@ -23,7 +23,6 @@ import (
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store/sqlite"
 	"github.com/onetalk/onetalk-webhooks/ui"
-	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
 // env is the service as `serve` wires it: a SQLite file, the API and the
@@ -56,14 +55,8 @@ func newEnv(t *testing.T) *env {
 
 	guard := &netguard.Guard{AllowPrivate: true}
 	disp := delivery.New(delivery.Config{
-		Store: st,
-		OpenSecret: func(sealed []byte) ([]byte, error) {
-			secret, err := box.Open(sealed)
-			if err != nil {
-				return nil, err
-			}
-			return webhook.DecodeSecret(string(secret))
-		},
+		Store:         st,
+		OpenSecret:    box.Open,
 		Client:        delivery.NewClient(guard.DialContext),
 		Schedule:      []time.Duration{time.Hour},
 		Timeout:       5 * time.Second,

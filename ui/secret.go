@@ -1,6 +1,10 @@
 package ui
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/onetalk/onetalk-webhooks/api"
+)
 
 // revealSecret answers a POST with the page and the secret on it: a GET
 // would leave the secret in the history and in any cache of the URL.
@@ -14,11 +18,17 @@ func (u *UI) revealSecret(w http.ResponseWriter, r *http.Request, s session) {
 	if err == nil {
 		secret, err = u.cfg.Box.Open(p.Webhook.Secret)
 	}
+	var key string
+	if err == nil {
+		// An Ed25519 webhook shows its public key: the private one stays
+		// in the service.
+		key, err = api.ReceiverKey(secret)
+	}
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	p.Secret = string(secret)
+	p.Secret = key
 	u.render(w, r, http.StatusOK, "webhook", &view{Title: "Webhooks", Nav: "webhooks", Session: &s, Data: p})
 }
 
@@ -36,6 +46,10 @@ func (u *UI) rotateSecret(w http.ResponseWriter, r *http.Request, s session) {
 		return
 	}
 	p.Secret = secret
+	made := "New signing secret made."
+	if p.Ed25519 {
+		made = "New signing key made: give your receiver the public key below."
+	}
 	u.render(w, r, http.StatusOK, "webhook", &view{Title: "Webhooks", Nav: "webhooks", Session: &s, Data: p,
-		Notice: "New signing secret made. The old one keeps signing beside it until " + fmtTime(until) + "."})
+		Notice: made + " The old one keeps signing beside it until " + fmtTime(until) + "."})
 }

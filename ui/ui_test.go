@@ -671,3 +671,56 @@ func TestChartAxisFitsTheCounts(t *testing.T) {
 
 // axisLabel is a y-axis label of the chart (the x axis's are times).
 var axisLabel = regexp.MustCompile(`<text class="axis" x="30"[^>]*>(\d+)</text>`)
+
+// The scheme is chosen on the Set form with a real control; an Ed25519
+// webhook's page shows its public key (never the private key) and says
+// what it is for, and a rotation shows the new public key.
+func TestEd25519OnTheForm(t *testing.T) {
+	e := newEnv(t)
+	key := e.createOrg(1111, "Acme")
+	b := e.browser()
+	b.login(key)
+	if p := b.get("/webhooks/edit"); !strings.Contains(p.Body, `<input type="radio" name="signing" value="hmac-sha256" checked>`) ||
+		!strings.Contains(p.Body, `<input type="radio" name="signing" value="ed25519">`) {
+		t.Fatalf("the form has no scheme control with HMAC chosen:\n%s", p.Body)
+	}
+	form := func(signing string) url.Values {
+		return url.Values{"enabled": {"on"}, "url": {"https://example.com/hook"}, "subscribedEvents": {"case_resolved"}, "signing": {signing}}
+	}
+	if p := b.post("/webhooks", form("ed448")); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, `id="signing-error"`) {
+		t.Fatalf("signing ed448: %d, want 422 with the message beside the control\n%s", p.Status, p.Body)
+	}
+	if p := b.post("/webhooks", form("ed25519")); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving ed25519: %d\n%s", p.Status, p.Body)
+	}
+	var wh struct{ Signing string }
+	if e.call("GET", "/v1/organizations/1111/webhook", key, nil, &wh); wh.Signing != "ed25519" {
+		t.Fatalf("after saving ed25519 the API says %q", wh.Signing)
+	}
+	var k struct{ PublicKey, Secret string }
+	e.call("GET", "/v1/organizations/1111/webhook/secret", key, nil, &k)
+	p := b.get("/webhooks")
+	body := html.UnescapeString(p.Body)
+	if !strings.HasPrefix(k.PublicKey, "whpk_") || k.Secret != "" || !strings.Contains(body, `value="`+k.PublicKey+`"`) ||
+		!strings.Contains(body, "Public key") || !strings.Contains(body, "<dd>Ed25519 (public key)</dd>") {
+		t.Fatalf("the page does not show the public key %q:\n%s", k.PublicKey, p.Body)
+	}
+	if strings.Contains(body, "whsk_") || strings.Contains(body, "whsec_") || strings.Contains(body, "/webhooks/secret/reveal") {
+		t.Error("an Ed25519 webhook's page shows a secret or offers to reveal one")
+	}
+	if p := b.get("/webhooks/edit"); !strings.Contains(p.Body, `value="ed25519" checked`) {
+		t.Error("the form does not show Ed25519 chosen")
+	}
+	old := k.PublicKey
+	p = b.post("/webhooks/secret/rotate", url.Values{})
+	e.call("GET", "/v1/organizations/1111/webhook/secret", key, nil, &k)
+	if k.PublicKey == old || !strings.Contains(html.UnescapeString(p.Body), `value="`+k.PublicKey+`"`) || !strings.Contains(p.Body, "keeps signing") {
+		t.Errorf("rotate: %d, the new public key %s is not on the page", p.Status, k.PublicKey)
+	}
+	if p := b.post("/webhooks", form("hmac-sha256")); p.Status != http.StatusSeeOther {
+		t.Fatalf("saving hmac-sha256: %d", p.Status)
+	}
+	if p := b.get("/webhooks"); !strings.Contains(p.Body, "Signing secret") || !strings.Contains(p.Body, "choose Ed25519 under Set") {
+		t.Error("back on HMAC the page does not show the signing secret section")
+	}
+}

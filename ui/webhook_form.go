@@ -15,9 +15,11 @@ type webhookForm struct {
 	URL     string
 	// RateLimit is the field as typed: "" is no limit.
 	RateLimit string
-	Types     []typeRow
+	// Signing is the scheme chosen: otw.SigningHMAC or otw.SigningEd25519.
+	Signing string
+	Types   []typeRow
 	// Errors holds the API's messages by field: url, subscribedEvents,
-	// rateLimit.
+	// rateLimit, signing.
 	Errors map[string]string
 	New    bool // no webhook saved yet
 }
@@ -39,9 +41,15 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 		Enabled:   r.PostForm.Get("enabled") == "on",
 		URL:       strings.TrimSpace(r.PostForm.Get("url")),
 		RateLimit: strings.TrimSpace(r.PostForm.Get("rateLimit")),
+		Signing:   r.PostForm.Get("signing"),
 		Types:     typeRows(events),
 	}
 	m := map[string]any{"enabled": f.Enabled, "url": f.URL, "subscribedEvents": events}
+	// The form always posts a scheme; a post without one (an old page)
+	// keeps the webhook's, as the API does.
+	if f.Signing != "" {
+		m["signing"] = f.Signing
+	}
 	if f.RateLimit != "" {
 		m["rateLimit"] = f.RateLimit
 		if n, err := strconv.ParseInt(f.RateLimit, 10, 64); err == nil {
@@ -54,9 +62,9 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 
 func formFromWebhook(wh *otw.Webhook) webhookForm {
 	if wh == nil {
-		return webhookForm{Types: typeRows(nil), New: true}
+		return webhookForm{Types: typeRows(nil), New: true, Signing: otw.SigningHMAC}
 	}
-	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents)}
+	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents), Signing: otw.SigningOrDefault(wh.Signing)}
 	if wh.RateLimit > 0 {
 		f.RateLimit = strconv.Itoa(wh.RateLimit)
 	}

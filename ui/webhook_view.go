@@ -4,6 +4,7 @@ import (
 	"context"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/event"
 )
 
@@ -12,8 +13,10 @@ import (
 type webhookPage struct {
 	Webhook *otw.Webhook // nil before the first save
 	Types   []typeRow
-	// Secret is shown only in the answer to a reveal or rotate POST.
+	// Secret is shown only in the answer to a reveal or rotate POST; an
+	// Ed25519 webhook's public key, no secret, is always shown.
 	Secret        string
+	Ed25519       bool
 	PreviousUntil string
 }
 
@@ -45,5 +48,15 @@ func (u *UI) loadWebhookPage(ctx context.Context, org int64) (webhookPage, error
 	case err != nil:
 		return webhookPage{}, err
 	}
-	return webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents)}, nil
+	p := webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents), Ed25519: wh.Signing == otw.SigningEd25519}
+	if p.Ed25519 {
+		opened, err := u.cfg.Box.Open(wh.Secret)
+		if err == nil {
+			p.Secret, err = api.ReceiverKey(opened)
+		}
+		if err != nil {
+			return webhookPage{}, err
+		}
+	}
+	return p, nil
 }

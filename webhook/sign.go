@@ -1,9 +1,11 @@
 package webhook
 
 import (
+	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"hash"
 	"strconv"
 	"strings"
@@ -22,7 +24,14 @@ var b64MACLen = base64.StdEncoding.EncodedLen(sha256.Size)
 // verifying. It is safe for concurrent use; keep one per set of keys, since
 // its pooled HMAC states are what make Sign cheap.
 type Signer struct {
-	keys []*key
+	keys []signKey
+}
+
+// signKey is one key of a Signer: an HMAC secret (v1) or an Ed25519
+// private key (v1a).
+type signKey struct {
+	mac *key
+	ed  ed25519.PrivateKey
 }
 
 // key holds the HMAC states of one secret. hmac.New costs several
@@ -59,29 +68,69 @@ func NewSigner(keys ...[]byte) *Signer {
 	if len(keys) == 0 {
 		panic("webhook: NewSigner needs at least one key")
 	}
-	s := &Signer{keys: make([]*key, len(keys))}
+	s := &Signer{keys: make([]signKey, len(keys))}
 	for i, k := range keys {
 		if len(k) == 0 {
 			panic("webhook: NewSigner given an empty key")
 		}
-		s.keys[i] = newKey(k)
+		s.keys[i] = signKey{mac: newKey(k)}
 	}
 	return s
 }
 
+// NewSignerFromSecrets returns a Signer for secrets as they are written,
+// the current first: an HMAC secret ("whsec_…") signs v1, an Ed25519
+// signing key ("whsk_…") signs v1a. The two kinds may be mixed, as they
+// are while a webhook switches from one scheme to the other.
+func NewSignerFromSecrets(secrets ...string) (*Signer, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("webhook: a Signer needs at least one secret")
+	}
+	s := &Signer{keys: make([]signKey, len(secrets))}
+	for i, secret := range secrets {
+		if strings.HasPrefix(secret, SigningKeyPrefix) {
+			priv, err := decodeSigningKey(secret)
+			if err != nil {
+				return nil, err
+			}
+			s.keys[i] = signKey{ed: priv}
+			continue
+		}
+		k, err := DecodeSecret(secret)
+		if err != nil {
+			return nil, err
+		}
+		if len(k) == 0 {
+			return nil, errors.New("webhook: secret is empty: " + secretForm)
+		}
+		s.keys[i] = signKey{mac: newKey(k)}
+	}
+	return s, nil
+}
+
 // Sign returns the webhook-signature header value for a message: "v1,<b64>"
-// for each key, space separated, the current key first.
+// for each HMAC key and "v1a,<b64>" for each Ed25519 key, space separated,
+// the current key first.
 func (s *Signer) Sign(id string, ts time.Time, body []byte) string {
 	unix := ts.Unix()
 	var b strings.Builder
-	b.Grow(len(s.keys)*(len(sigPrefix)+b64MACLen+1) - 1)
+	b.Grow(len(s.keys)*(len(sigPrefixEd)+b64EdSigLen+1) - 1)
 	var sig [44]byte // b64MACLen, as a constant array length
+	var content []byte
 	for i, k := range s.keys {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
+		if k.ed != nil {
+			if content == nil {
+				content = signedContent(id, unix, body)
+			}
+			b.WriteString(sigPrefixEd)
+			b.WriteString(base64.StdEncoding.EncodeToString(ed25519.Sign(k.ed, content)))
+			continue
+		}
 		b.WriteString(sigPrefix)
-		b.Write(k.sign(sig[:0], id, unix, body))
+		b.Write(k.mac.sign(sig[:0], id, unix, body))
 	}
 	return b.String()
 }

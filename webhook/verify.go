@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"crypto/ed25519"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,8 +23,9 @@ var (
 )
 
 // Verify checks a request's Standard Webhooks headers and body against the
-// secret ("whsec_…"): the timestamp is within DefaultTolerance of now and one
-// of the v1 signatures matches.
+// secret ("whsec_…") or the public key ("whpk_…"): the timestamp is within
+// DefaultTolerance of now and one of the v1 signatures (with a secret) or
+// v1a signatures (with a public key) matches.
 func Verify(secret string, header http.Header, body []byte) error {
 	v, err := NewVerifier(secret)
 	if err != nil {
@@ -31,8 +34,8 @@ func Verify(secret string, header http.Header, body []byte) error {
 	return v.Verify(header, body)
 }
 
-// Verifier verifies requests signed with one secret. Build it once with
-// NewVerifier; it is safe for concurrent use.
+// Verifier verifies requests signed with one secret or one Ed25519 key.
+// Build it once with NewVerifier; it is safe for concurrent use.
 type Verifier struct {
 	// Tolerance is how far the timestamp may be from Now, either way; zero
 	// or less means DefaultTolerance.
@@ -40,11 +43,26 @@ type Verifier struct {
 	// Now is the clock; nil means time.Now. Tests set it.
 	Now func() time.Time
 
-	key *key
+	key *key              // HMAC, v1
+	pub ed25519.PublicKey // Ed25519, v1a
 }
 
-// NewVerifier returns a Verifier for the secret, with DefaultTolerance.
+// NewVerifier returns a Verifier, with DefaultTolerance, for an HMAC
+// secret ("whsec_…", checks v1 signatures) or an Ed25519 public key
+// ("whpk_…", checks v1a signatures).
 func NewVerifier(secret string) (*Verifier, error) {
+	switch {
+	case strings.HasPrefix(secret, PublicKeyPrefix):
+		pub, err := decodePublicKey(secret)
+		if err != nil {
+			return nil, err
+		}
+		return &Verifier{Tolerance: DefaultTolerance, Now: time.Now, pub: pub}, nil
+	case strings.HasPrefix(secret, SigningKeyPrefix):
+		// The signing key is the sender's alone: a receiver holding it could
+		// sign requests, which is what the public key spares it.
+		return nil, errors.New("webhook: a signing key (whsk_…) signs; verify with its public key: " + publicKeyForm)
+	}
 	k, err := DecodeSecret(secret)
 	if err != nil {
 		return nil, err
@@ -72,6 +90,9 @@ func (v *Verifier) Verify(header http.Header, body []byte) error {
 		return err
 	}
 
+	if v.pub != nil {
+		return v.verifyEd(id, unix, sigs, body)
+	}
 	var buf [44]byte
 	want := v.key.sign(buf[:0], id, unix, body)
 	found := false
@@ -89,6 +110,35 @@ func (v *Verifier) Verify(header http.Header, body []byte) error {
 	}
 	if !found {
 		return fmt.Errorf("%w: %s holds no v1 signature", ErrInvalidHeaders, HeaderSignature)
+	}
+	return ErrNoMatchingSignature
+}
+
+// verifyEd looks for a v1a signature that the public key verifies.
+func (v *Verifier) verifyEd(id string, unix int64, sigs string, body []byte) error {
+	var content []byte
+	found := false
+	for _, sig := range strings.Fields(sigs) {
+		// v1 signatures (HMAC) sit beside v1a while a webhook switches
+		// schemes: skipped, as any scheme a receiver does not hold a key for.
+		b64, ok := strings.CutPrefix(sig, sigPrefixEd)
+		if !ok {
+			continue
+		}
+		found = true
+		raw, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil || len(raw) != ed25519.SignatureSize {
+			continue
+		}
+		if content == nil {
+			content = signedContent(id, unix, body)
+		}
+		if ed25519.Verify(v.pub, content, raw) {
+			return nil
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: %s holds no v1a signature", ErrInvalidHeaders, HeaderSignature)
 	}
 	return ErrNoMatchingSignature
 }

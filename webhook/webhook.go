@@ -2,7 +2,10 @@
 // payloads. It follows Standard Webhooks (https://www.standardwebhooks.com):
 // every request carries a webhook-id, a webhook-timestamp in Unix seconds and
 // a webhook-signature of "v1," plus the base64 HMAC-SHA256 of
-// id.timestamp.body. The service signs with it; a receiver verifies with it.
+// id.timestamp.body, or, for a webhook set to sign with Ed25519, "v1a," plus
+// the base64 Ed25519 signature of the same, which a receiver verifies with
+// the public key alone ("whpk_…"). The service signs with it; a receiver
+// verifies with it.
 //
 // It uses the standard library only, so a receiver can import it alone.
 package webhook

@@ -26,7 +26,6 @@ import (
 	"github.com/onetalk/onetalk-webhooks/store/postgres"
 	"github.com/onetalk/onetalk-webhooks/store/sqlite"
 	"github.com/onetalk/onetalk-webhooks/ui"
-	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
 // app is the service wired together: what serve runs and bench measures.
@@ -75,14 +74,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.metrics = metrics.New(func() int { return a.dispatcher.Held() }, a.store.CountPending)
 	guard := &netguard.Guard{AllowPrivate: cfg.allowPrivate}
 	a.dispatcher = delivery.New(delivery.Config{
-		Store: a.store,
-		OpenSecret: func(sealed []byte) ([]byte, error) {
-			secret, err := box.Open(sealed)
-			if err != nil {
-				return nil, err
-			}
-			return webhook.DecodeSecret(string(secret))
-		},
+		Store:         a.store,
+		OpenSecret:    box.Open,
 		Client:        delivery.NewClient(guard.DialContext),
 		Schedule:      schedule,
 		Timeout:       cfg.deliveryTimeout,

@@ -29,10 +29,11 @@ func listen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:9000", "listen address; any path is accepted")
-	secret := fs.String("secret", os.Getenv(listenSecretEnv), "signing secret whsec_… ("+listenSecretEnv+")")
+	secret := fs.String("secret", os.Getenv(listenSecretEnv), "signing secret whsec_…, or the public key whpk_… of an Ed25519 webhook ("+listenSecretEnv+")")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: onetalk-webhooks listen [--addr 127.0.0.1:9000] --secret whsec_…\n\n"+
-			"Receives webhooks, verifies their signatures and prints each event. Answers 204 to a\n"+
+		fmt.Fprint(fs.Output(), "Usage: onetalk-webhooks listen [--addr 127.0.0.1:9000] --secret whsec_…|whpk_…\n\n"+
+			"Receives webhooks, verifies their signatures (v1 with a secret, v1a with a public key)\n"+
+			"and prints each event. Answers 204 to a\n"+
 			"valid signature, 401 to a missing or wrong one.\n\n")
 		fs.PrintDefaults()
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
@@ -32,10 +33,10 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	target := fs.String("url", "", "the receiver's URL (required)")
 	eventType := fs.String("event", event.TypeCaseResolved, "event type: "+event.TypeIntegrationMessageStatus+" or "+event.TypeCaseResolved)
-	secret := fs.String("secret", "", "signing secret whsec_…; a new one is generated and printed when empty")
+	secret := fs.String("secret", "", "signing secret whsec_…, or an Ed25519 signing key whsk_… (signs v1a); a new whsec_ is generated and printed when empty")
 	org := fs.Int64("org", 0, "organizationID in the event; 0 keeps the example's own")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: onetalk-webhooks send --url URL [--event TYPE] [--secret whsec_…] [--org N]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: onetalk-webhooks send --url URL [--event TYPE] [--secret whsec_…|whsk_…] [--org N]\n\n"+
 			"POSTs the example event of TYPE to URL, signed as the service signs deliveries, and\n"+
 			"prints the answer. Exits 1 when the answer is not 2xx.\n\n")
 		fs.PrintDefaults()
@@ -61,9 +62,17 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// secret made for this one request.
 		fmt.Fprintln(stdout, "secret:", *secret)
 	}
-	key, err := webhook.DecodeSecret(*secret)
+	signer, err := webhook.NewSignerFromSecrets(*secret)
 	if err != nil {
 		return fmt.Errorf("--secret: %v", err)
+	}
+	if strings.HasPrefix(*secret, webhook.SigningKeyPrefix) {
+		// The receiver verifies with the public key, not the signing key.
+		pk, err := webhook.PublicKey(*secret)
+		if err != nil {
+			return fmt.Errorf("--secret: %v", err)
+		}
+		fmt.Fprintln(stdout, "public key:", pk)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
@@ -81,7 +90,7 @@ func send(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"User-Agent":        {"onetalk-webhooks/" + otw.Version},
 		"webhook-id":        {id},
 		"webhook-timestamp": {strconv.FormatInt(now.Unix(), 10)},
-		"webhook-signature": {webhook.NewSigner(key).Sign(id, now, body)},
+		"webhook-signature": {signer.Sign(id, now, body)},
 	}
 	// Like the service, follow no redirect: a receiver that answers 3xx
 	// should see that here, not on its first real delivery.

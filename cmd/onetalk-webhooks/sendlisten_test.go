@@ -198,3 +198,32 @@ func TestSendAndListenNameTheBadFlag(t *testing.T) {
 		}
 	}
 }
+
+// send with an Ed25519 signing key prints the public key to verify with;
+// listen given that key takes the request, and listen given an HMAC
+// secret refuses it (it holds no v1 signature).
+func TestSendEd25519ToListen(t *testing.T) {
+	sk, err := webhook.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := webhook.PublicKey(sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, listenOut, _ := startListen(t, pk)
+	out, errOut, err := runSend(t, "--url", url+"/hooks", "--secret", sk)
+	if err != nil || !strings.Contains(out, "public key: "+pk+"\n") || !strings.Contains(out, "204 No Content") {
+		t.Fatalf("send --secret whsk_…: %v\nstdout %s\nstderr %s", err, out, errOut)
+	}
+	if strings.Contains(out, sk) {
+		t.Error("send printed the signing key")
+	}
+	if !strings.Contains(listenOut.String(), event.TypeCaseResolved+" webhook-id ") {
+		t.Errorf("listen printed no event:\n%s", listenOut)
+	}
+	hmacURL, _, _ := startListen(t, testSecret)
+	if _, _, err := runSend(t, "--url", hmacURL+"/hooks", "--secret", sk); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("listen --secret whsec_… given a v1a request: %v, want a 401", err)
+	}
+}

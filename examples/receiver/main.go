@@ -5,7 +5,11 @@
 //	OTW_WEBHOOK_SECRET=whsec_… go run ./examples/receiver
 //
 // The secret is the organization's (GET /v1/organizations/{org}/webhook/secret).
+// For a webhook that signs with Ed25519 that answer is a public key instead:
+// set OTW_WEBHOOK_SECRET=whpk_… and the receiver holds nothing that could
+// sign a request.
 // Try it without the service: onetalk-webhooks send --url http://127.0.0.1:8000/onetalk --secret whsec_…
+// (or --secret whsk_…, which prints the whpk_ key to verify with).
 package main
 
 import (

@@ -74,3 +74,43 @@ func TestReceiverRefusesBadSignatures(t *testing.T) {
 		}
 	}
 }
+
+// Given the public key of an Ed25519 webhook, the receiver verifies v1a
+// signatures and refuses a tampered body.
+func TestReceiverVerifiesEd25519(t *testing.T) {
+	sk, err := webhook.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := webhook.PublicKey(sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newHandler(pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := webhook.NewSignerFromSecrets(sk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.SetOutput(&bytes.Buffer{})
+	t.Cleanup(func() { log.SetOutput(os.Stderr) })
+	body, _ := event.Example(event.TypeCaseResolved, 77)
+	now := time.Now()
+	sig := signer.Sign("evt_01JTEST", now, body)
+	for _, c := range []struct {
+		body []byte
+		want int
+	}{{body, http.StatusNoContent}, {append(append([]byte(nil), body...), ' '), http.StatusUnauthorized}} {
+		req := httptest.NewRequest("POST", "/onetalk", bytes.NewReader(c.body))
+		req.Header.Set(webhook.HeaderID, "evt_01JTEST")
+		req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+		req.Header.Set(webhook.HeaderSignature, sig)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("body of %d bytes: %d, want %d", len(c.body), rec.Code, c.want)
+		}
+	}
+}

@@ -11,14 +11,14 @@ import (
 )
 
 const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
-	secret, previous_secret, previous_secret_until, coalesce(rate_limit, 0), created_at, updated_at`
+	secret, previous_secret, previous_secret_until, coalesce(rate_limit, 0), signing, created_at, updated_at`
 
 func scanWebhook(row pgx.Row) (otw.Webhook, error) {
 	var w otw.Webhook
 	var prevUntil *int64
 	var created, updated int64
 	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &w.SubscribedEvents, &w.State, &w.DisabledReason,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &w.RateLimit, &created, &updated)
+		&w.Secret, &w.PreviousSecret, &prevUntil, &w.RateLimit, &w.Signing, &created, &updated)
 	if err != nil {
 		return w, err
 	}
@@ -65,8 +65,8 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		// the service disabled becomes active. Saving it switched off keeps
 		// the service's verdict on show.
 		_, err := tx.Exec(ctx, `
-			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'active', $5, $7, $6, $6)
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, signing, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'active', $5, $7, $8, $6, $6)
 			ON CONFLICT (organization_id) DO UPDATE SET
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
 				rate_limit = excluded.rate_limit,
@@ -74,7 +74,7 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
 				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
-			org, set.Enabled, set.URL, events, secret, ms(now), rateLimit)
+			org, set.Enabled, set.URL, events, secret, ms(now), rateLimit, otw.SigningOrDefault(set.Signing))
 		if err != nil {
 			return err
 		}
@@ -100,6 +100,20 @@ func (s *Store) RotateSecret(ctx context.Context, org int64, secret []byte, prev
 		}
 		if tag.RowsAffected() == 0 {
 			return otw.Errorf(otw.ENOTFOUND, "organization %d has no webhook", org)
+		}
+		w, err = getWebhook(ctx, tx, org)
+		return err
+	})
+	return w, err
+}
+
+func (s *Store) SwitchSigning(ctx context.Context, org int64, signing string, secret []byte, previousUntil, now time.Time) (otw.Webhook, error) {
+	var w otw.Webhook
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE webhooks SET signing = $1, previous_secret = secret, previous_secret_until = $2, secret = $3, updated_at = $4
+			WHERE organization_id = $5 AND signing <> $1`, signing, ms(previousUntil), secret, ms(now), org)
+		if err != nil {
+			return err
 		}
 		w, err = getWebhook(ctx, tx, org)
 		return err

@@ -10,7 +10,7 @@ import (
 )
 
 const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
-	secret, previous_secret, previous_secret_until, rate_limit, created_at, updated_at`
+	secret, previous_secret, previous_secret_until, rate_limit, signing, created_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -20,7 +20,7 @@ func scanWebhook(row rowScanner) (otw.Webhook, error) {
 	var prevUntil, rateLimit sql.NullInt64
 	var created, updated int64
 	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &events, &w.State, &w.DisabledReason,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &rateLimit, &created, &updated)
+		&w.Secret, &w.PreviousSecret, &prevUntil, &rateLimit, &w.Signing, &created, &updated)
 	if err != nil {
 		return w, err
 	}
@@ -60,8 +60,8 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		// the service disabled becomes active. Saving it switched off keeps
 		// the service's verdict on show.
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, created_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?7, ?6, ?6)
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, signing, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?7, ?8, ?6, ?6)
 			ON CONFLICT (organization_id) DO UPDATE SET
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
 				rate_limit = excluded.rate_limit,
@@ -69,7 +69,7 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
 				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
-			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now), rateLimit(set.RateLimit))
+			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now), rateLimit(set.RateLimit), otw.SigningOrDefault(set.Signing))
 		if err != nil {
 			return err
 		}
@@ -89,6 +89,20 @@ func (s *Store) RotateSecret(ctx context.Context, org int64, secret []byte, prev
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return otw.Errorf(otw.ENOTFOUND, "organization %d has no webhook", org)
+		}
+		w, err = getWebhook(ctx, tx, org)
+		return err
+	})
+	return w, err
+}
+
+func (s *Store) SwitchSigning(ctx context.Context, org int64, signing string, secret []byte, previousUntil, now time.Time) (otw.Webhook, error) {
+	var w otw.Webhook
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE webhooks SET signing = ?1, previous_secret = secret, previous_secret_until = ?2, secret = ?3, updated_at = ?4
+			WHERE organization_id = ?5 AND signing <> ?1`, signing, ms(previousUntil), secret, ms(now), org)
+		if err != nil {
+			return err
 		}
 		w, err = getWebhook(ctx, tx, org)
 		return err

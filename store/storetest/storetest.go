@@ -32,6 +32,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Organizations", organizationTests},
 		{"Sessions", sessionTests},
 		{"Webhooks", webhookTests},
+		{"Signing", signingTests},
 		{"InsertEvents", insertEventTests},
 		{"NotDelivered", notDeliveredTests},
 		{"BatchIdempotency", batchKeyTests},
