@@ -20,6 +20,8 @@ type Webhook struct {
 	// RateLimit is the most deliveries per second the organization wants
 	// sent to its endpoint; 0 means no limit.
 	RateLimit int
+	// Filters narrows what is sent of the subscribed types (see Filters).
+	Filters Filters
 	// Secret is the current signing secret, sealed at rest by the caller;
 	// PreviousSecret signs beside it until PreviousSecretUntil (rotation).
 	Secret              []byte
@@ -45,7 +47,16 @@ type WebhookSettings struct {
 	URL              string
 	SubscribedEvents []string
 	RateLimit        int // deliveries per second; 0 is none
+	Filters          Filters
 }
+
+// Filters holds, per subscribed event type, conditions on the fields of
+// the type's payload object: field path → the values it may take, as
+// strings (a number is its JSON text, a boolean "true" or "false"). An
+// event is sent when every condition of its type holds (AND), and a
+// condition holds when the field's value is any one listed (OR). A type
+// without conditions is sent whole; nil or empty filters nothing.
+type Filters map[string]map[string][]string
 
 // MaxRateLimit bounds a webhook's rate limit: more than this many
 // deliveries per second is no limit an endpoint needs, and a typo.
