@@ -14,18 +14,22 @@ import (
 )
 
 type webhookJSON struct {
-	Enabled          bool      `json:"enabled"`
-	URL              string    `json:"url"`
-	SubscribedEvents []string  `json:"subscribedEvents"`
-	State            string    `json:"state"`
-	DisabledReason   string    `json:"disabledReason"`
-	RateLimit        *int      `json:"rateLimit"` // null: no limit
-	UpdatedAt        time.Time `json:"updatedAt"`
+	Enabled          bool        `json:"enabled"`
+	URL              string      `json:"url"`
+	SubscribedEvents []string    `json:"subscribedEvents"`
+	State            string      `json:"state"`
+	DisabledReason   string      `json:"disabledReason"`
+	RateLimit        *int        `json:"rateLimit"` // null: no limit
+	Filters          otw.Filters `json:"filters"`   // {}: none
+	UpdatedAt        time.Time   `json:"updatedAt"`
 }
 
 func toWebhookJSON(w otw.Webhook) webhookJSON {
 	out := webhookJSON{Enabled: w.Enabled, URL: w.URL, SubscribedEvents: w.SubscribedEvents,
-		State: w.State, DisabledReason: w.DisabledReason, UpdatedAt: w.UpdatedAt}
+		State: w.State, DisabledReason: w.DisabledReason, Filters: w.Filters, UpdatedAt: w.UpdatedAt}
+	if out.Filters == nil {
+		out.Filters = otw.Filters{}
+	}
 	if w.RateLimit > 0 {
 		out.RateLimit = &w.RateLimit
 	}
@@ -46,7 +50,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
 func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, error) {
 	var set otw.WebhookSettings
 	var c checker
-	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit")
+	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit", "filters")
 	if err != nil {
 		return set, err
 	}
@@ -77,6 +81,7 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 		}
 	}
 	set.RateLimit = parseRateLimit(&c, m["rateLimit"])
+	set.Filters = parseFilters(&c, m["filters"], set.SubscribedEvents)
 	return set, c.err()
 }
 
