@@ -16,8 +16,9 @@ type webhookForm struct {
 	// RateLimit is the field as typed: "" is no limit.
 	RateLimit string
 	Types     []typeRow
+	Filters   []filterGroup
 	// Errors holds the API's messages by field: url, subscribedEvents,
-	// rateLimit.
+	// rateLimit, filters and filters.<type>[.<path>].
 	Errors map[string]string
 	New    bool // no webhook saved yet
 }
@@ -42,6 +43,10 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 		Types:     typeRows(events),
 	}
 	m := map[string]any{"enabled": f.Enabled, "url": f.URL, "subscribedEvents": events}
+	var filters map[string]map[string][]string
+	if f.Filters, filters = parseFilterForm(r.PostForm); filters != nil {
+		m["filters"] = filters
+	}
 	if f.RateLimit != "" {
 		m["rateLimit"] = f.RateLimit
 		if n, err := strconv.ParseInt(f.RateLimit, 10, 64); err == nil {
@@ -54,9 +59,9 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 
 func formFromWebhook(wh *otw.Webhook) webhookForm {
 	if wh == nil {
-		return webhookForm{Types: typeRows(nil), New: true}
+		return webhookForm{Types: typeRows(nil), Filters: savedFilterGroups(nil), New: true}
 	}
-	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents)}
+	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents), Filters: savedFilterGroups(wh.Filters)}
 	if wh.RateLimit > 0 {
 		f.RateLimit = strconv.Itoa(wh.RateLimit)
 	}

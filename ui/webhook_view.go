@@ -12,6 +12,7 @@ import (
 type webhookPage struct {
 	Webhook *otw.Webhook // nil before the first save
 	Types   []typeRow
+	Filters []filterLine
 	// Secret is shown only in the answer to a reveal or rotate POST.
 	Secret        string
 	PreviousUntil string
@@ -45,5 +46,5 @@ func (u *UI) loadWebhookPage(ctx context.Context, org int64) (webhookPage, error
 	case err != nil:
 		return webhookPage{}, err
 	}
-	return webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents)}, nil
+	return webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents), Filters: filterLines(wh.Filters)}, nil
 }
