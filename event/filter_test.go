@@ -89,3 +89,19 @@ func TestFilterableFields(t *testing.T) {
 		t.Errorf("status: %v %v", f, ok)
 	}
 }
+
+// BenchmarkFilterMatch is the cost of a filter per event: two conditions
+// on a message status.
+func BenchmarkFilterMatch(b *testing.B) {
+	p, err := event.Parse([]byte(`{"type":"integration_message_status","integrationMessageStatus":{"channelID":"0123456","channelType":"whatsapp","contactPhone":"628123456789","reason":"","status":"delivered","timestamp":1587352926788,"trxID":"000000-0000-0000-0000-000000"},"organizationID":1}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := event.CompileFilter(otw.Filters{"integration_message_status": {"status": {"failed", "read", "delivered"}, "trxID": {"000000-0000-0000-0000-000000"}}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if !f.Match(p.Type, p.Body) {
+			b.Fatal("no match")
+		}
+	}
+}
