@@ -226,10 +226,10 @@ func allDigits(t []byte) bool {
 // escapes is decoded before it is compared.
 func memberValue(b []byte, obj int, name string) (int, int) {
 	j := obj + 1
-	if b[j] == '}' {
-		return -1, -1
-	}
 	for {
+		if j >= len(b) || b[j] != '"' {
+			return -1, -1 // the end of the object ({} too)
+		}
 		end, escaped := skipString(b, j)
 		v := end + 1
 		next := skipRaw(b, v)

@@ -105,3 +105,20 @@ func BenchmarkFilterMatch(b *testing.B) {
 		}
 	}
 }
+
+// Match never panics on an event Parse accepted, whatever its shape.
+func FuzzFilterMatch(f *testing.F) {
+	f.Add([]byte(`{"type":"case_resolved","caseResolved":{"caseID":"c","channelType":"w","channelID":"1","topicID":12,"resolvedTime":1,"contact":{"fullName":"A"}},"organizationID":1}`))
+	f.Add([]byte(`{"type":"integration_message_status","integrationMessageStatus":{"channelID":"1","channelType":"whatsapp","contactPhone":"6","status":"read","timestamp":1,"trxID":"x"},"organizationID":1}`))
+	filter := event.CompileFilter(otw.Filters{
+		"case_resolved":              {"topicID": {"12"}, "contact.fullName": {"A"}, "isJunk": {"true"}},
+		"integration_message_status": {"status": {"read"}, "reason": {""}},
+	})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		p, err := event.Parse(raw)
+		if err != nil {
+			return
+		}
+		filter.Match(p.Type, p.Body)
+	})
+}
