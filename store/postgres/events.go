@@ -75,17 +75,15 @@ type route struct {
 	filter         *event.Filter // nil: none
 }
 
-// wants reports whether the webhook takes e: switched on, subscribed to
-// its type, and the type's filters pass it.
-func (r route) wants(e *otw.Event) bool {
-	return r.enabled && slices.Contains(r.events, e.Type) && r.filter.Match(e.Type, e.Body)
-}
-
-// notDelivered says why e is not sent, "" if it is.
-func (r route) notDelivered(e *otw.Event) string {
+// decide reports whether the webhook takes e (switched on, subscribed to
+// its type, and the type's filters pass it) and, if it is not sent, why
+// ("" when it is). The filters are matched once, and only for a type the
+// webhook subscribes to.
+func (r route) decide(e *otw.Event) (wants bool, reason string) {
 	subscribed := slices.Contains(r.events, e.Type)
-	return store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.
-		NotDelivered(subscribed, !subscribed || r.filter.Match(e.Type, e.Body))
+	passes := !subscribed || r.filter.Match(e.Type, e.Body)
+	return r.enabled && subscribed && passes,
+		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
 }
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
@@ -147,10 +145,11 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 	if err != nil {
 		return nil, 0, err
 	}
-	pending := make([]bool, len(events))
+	pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
 	for _, i := range fresh {
 		r := routes[events[i].OrganizationID]
-		pending[i] = r.wants(&events[i]) && !r.disabled
+		wanted[i], reasons[i] = r.decide(&events[i])
+		pending[i] = wanted[i] && !r.disabled
 	}
 	want := take.Candidates(events, func(i int) bool { return pending[i] })
 	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
@@ -178,8 +177,8 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		}
 		out[i].EventID = e.ID
 		r := routes[e.OrganizationID]
-		out[i].NotDelivered = r.notDelivered(e)
-		if !r.wants(e) {
+		out[i].NotDelivered = reasons[i]
+		if !wanted[i] {
 			continue
 		}
 		id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
@@ -310,7 +309,7 @@ func explainExisting(ctx context.Context, q querier, events []otw.Event, out []s
 		return err
 	}
 	for _, i := range idx {
-		out[i].NotDelivered = routes[events[i].OrganizationID].notDelivered(&events[i])
+		_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
 	}
 	return nil
 }

@@ -24,17 +24,15 @@ type route struct {
 	endpoint
 }
 
-// wants reports whether the webhook takes e: switched on, subscribed to
-// its type, and the type's filters pass it.
-func (r route) wants(e *otw.Event) bool {
-	return r.exists && r.enabled && slices.Contains(r.events, e.Type) && r.filter.Match(e.Type, e.Body)
-}
-
-// notDelivered says why e is not sent, "" if it is.
-func (r route) notDelivered(e *otw.Event) string {
+// decide reports whether the webhook takes e (switched on, subscribed to
+// its type, and the type's filters pass it) and, if it is not sent, why
+// ("" when it is). The filters are matched once, and only for a type the
+// webhook subscribes to.
+func (r route) decide(e *otw.Event) (wants bool, reason string) {
 	subscribed := slices.Contains(r.events, e.Type)
-	return store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.
-		NotDelivered(subscribed, !subscribed || r.filter.Match(e.Type, e.Body))
+	passes := !subscribed || r.filter.Match(e.Type, e.Body)
+	return r.exists && r.enabled && subscribed && passes,
+		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
 }
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
@@ -52,17 +50,18 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 		for i := range out {
 			if out[i].Existing && out[i].DeliveryID == "" {
-				out[i].NotDelivered = routes[events[i].OrganizationID].notDelivered(&events[i])
+				_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
 			}
 		}
 		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
 		if err != nil {
 			return err
 		}
-		pending := make([]bool, len(events))
+		pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
 		for _, i := range fresh {
 			r := routes[events[i].OrganizationID]
-			pending[i] = r.wants(&events[i]) && !r.disabled
+			wanted[i], reasons[i] = r.decide(&events[i])
+			pending[i] = wanted[i] && !r.disabled
 		}
 		want, err := s.firstInLine(ctx, tx, events, take, take.Candidates(events, func(i int) bool { return pending[i] }))
 		if err != nil {
@@ -73,8 +72,8 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			e := &events[i]
 			out[i].EventID = e.ID
 			r := routes[e.OrganizationID]
-			out[i].NotDelivered = r.notDelivered(e)
-			if !r.wants(e) {
+			out[i].NotDelivered = reasons[i]
+			if !wanted[i] {
 				continue
 			}
 			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: otw.DeliveryPending}
