@@ -22,6 +22,8 @@ type Webhook struct {
 	RateLimit int
 	// Signing is the signature scheme, SigningHMAC or SigningEd25519.
 	Signing string
+	// Filters narrows what is sent of the subscribed types (see Filters).
+	Filters Filters
 	// Secret is the current signing secret ("whsec_…" or, for Ed25519,
 	// "whsk_…"), sealed at rest by the caller; PreviousSecret signs beside
 	// it until PreviousSecretUntil (rotation, or a switch of scheme).
@@ -50,6 +52,7 @@ type WebhookSettings struct {
 	RateLimit        int // deliveries per second; 0 is none
 	// Signing is the signature scheme; "" is SigningHMAC.
 	Signing string
+	Filters Filters
 }
 
 // Signature schemes of Standard Webhooks. HMAC ("v1") signs with a secret
@@ -67,6 +70,14 @@ func SigningOrDefault(s string) string {
 	}
 	return s
 }
+
+// Filters holds, per subscribed event type, conditions on the fields of
+// the type's payload object: field path → the values it may take, as
+// strings (a number is its JSON text, a boolean "true" or "false"). An
+// event is sent when every condition of its type holds (AND), and a
+// condition holds when the field's value is any one listed (OR). A type
+// without conditions is sent whole; nil or empty filters nothing.
+type Filters map[string]map[string][]string
 
 // MaxRateLimit bounds a webhook's rate limit: more than this many
 // deliveries per second is no limit an endpoint needs, and a typo.

@@ -15,19 +15,24 @@ import (
 )
 
 type webhookJSON struct {
-	Enabled          bool      `json:"enabled"`
-	URL              string    `json:"url"`
-	SubscribedEvents []string  `json:"subscribedEvents"`
-	State            string    `json:"state"`
-	DisabledReason   string    `json:"disabledReason"`
-	RateLimit        *int      `json:"rateLimit"` // null: no limit
-	Signing          string    `json:"signing"`
-	UpdatedAt        time.Time `json:"updatedAt"`
+	Enabled          bool        `json:"enabled"`
+	URL              string      `json:"url"`
+	SubscribedEvents []string    `json:"subscribedEvents"`
+	State            string      `json:"state"`
+	DisabledReason   string      `json:"disabledReason"`
+	RateLimit        *int        `json:"rateLimit"` // null: no limit
+	Signing          string      `json:"signing"`
+	Filters          otw.Filters `json:"filters"` // {}: none
+	UpdatedAt        time.Time   `json:"updatedAt"`
 }
 
 func toWebhookJSON(w otw.Webhook) webhookJSON {
 	out := webhookJSON{Enabled: w.Enabled, URL: w.URL, SubscribedEvents: w.SubscribedEvents,
-		State: w.State, DisabledReason: w.DisabledReason, Signing: otw.SigningOrDefault(w.Signing), UpdatedAt: w.UpdatedAt}
+		State: w.State, DisabledReason: w.DisabledReason, Signing: otw.SigningOrDefault(w.Signing), Filters: w.Filters,
+		UpdatedAt: w.UpdatedAt}
+	if out.Filters == nil {
+		out.Filters = otw.Filters{}
+	}
 	if w.RateLimit > 0 {
 		out.RateLimit = &w.RateLimit
 	}
@@ -48,7 +53,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, org int64) {
 func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, error) {
 	var set otw.WebhookSettings
 	var c checker
-	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit", "signing")
+	m, err := c.fields(body, "enabled", "url", "subscribedEvents", "rateLimit", "signing", "filters")
 	if err != nil {
 		return set, err
 	}
@@ -80,6 +85,7 @@ func ParseWebhookSettings(body []byte, allowPrivate bool) (otw.WebhookSettings, 
 	}
 	set.RateLimit = parseRateLimit(&c, m["rateLimit"])
 	set.Signing = parseSigning(&c, m["signing"])
+	set.Filters = parseFilters(&c, m["filters"], set.SubscribedEvents)
 	return set, c.err()
 }
 

@@ -7,6 +7,8 @@ const (
 	NotDeliveredNoWebhook           = "no webhook"
 	NotDeliveredWebhookDisabled     = "webhook disabled"
 	NotDeliveredNotSubscribed       = "not subscribed"
+	// The webhook's filters for the type do not take the event.
+	NotDeliveredFiltered = "filtered"
 )
 
 // Route is what both drivers know of an organization when they route an
@@ -18,11 +20,12 @@ type Route struct {
 	Disabled     bool // state disabled: switched off by the service
 }
 
-// NotDelivered returns why an event of a type subscribed or not is not
-// sent through r, or "" when it is. A webhook switched off either way
-// counts as disabled before its subscriptions are looked at: switching it
-// on is what the organization must do first.
-func (r Route) NotDelivered(subscribed bool) string {
+// NotDelivered returns why an event of a type subscribed or not, passing
+// the webhook's filters or not, is not sent through r, or "" when it is. A
+// webhook switched off either way counts as disabled before its
+// subscriptions are looked at: switching it on is what the organization
+// must do first; and a type not subscribed is that before it is filtered.
+func (r Route) NotDelivered(subscribed, passes bool) string {
 	switch {
 	case !r.Organization:
 		return NotDeliveredUnknownOrganization
@@ -32,6 +35,8 @@ func (r Route) NotDelivered(subscribed bool) string {
 		return NotDeliveredWebhookDisabled
 	case !subscribed:
 		return NotDeliveredNotSubscribed
+	case !passes:
+		return NotDeliveredFiltered
 	}
 	return ""
 }

@@ -8,7 +8,7 @@ var notices = map[string]string{
 	"saved":     "Webhook saved.",
 	"retried":   "Retry queued: the delivery is being sent again now.",
 	"test-sent": "Test event sent. It appears here as soon as the receiver answers.",
-	"test-none": "Test event accepted, but not delivered: the webhook is switched off or does not subscribe to that event type.",
+	"test-none": "Test event accepted, but not delivered: the webhook is switched off, does not subscribe to that event type, or its filters do not take the type's example.",
 }
 
 func notice(r *http.Request) string { return notices[r.URL.Query().Get("notice")] }

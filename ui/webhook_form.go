@@ -18,8 +18,9 @@ type webhookForm struct {
 	// Signing is the scheme chosen: otw.SigningHMAC or otw.SigningEd25519.
 	Signing string
 	Types   []typeRow
+	Filters []filterGroup
 	// Errors holds the API's messages by field: url, subscribedEvents,
-	// rateLimit, signing.
+	// rateLimit, signing, filters and filters.<type>[.<path>].
 	Errors map[string]string
 	New    bool // no webhook saved yet
 }
@@ -50,6 +51,10 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 	if f.Signing != "" {
 		m["signing"] = f.Signing
 	}
+	var filters map[string]map[string][]string
+	if f.Filters, filters = parseFilterForm(r.PostForm); filters != nil {
+		m["filters"] = filters
+	}
 	if f.RateLimit != "" {
 		m["rateLimit"] = f.RateLimit
 		if n, err := strconv.ParseInt(f.RateLimit, 10, 64); err == nil {
@@ -62,9 +67,10 @@ func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 
 func formFromWebhook(wh *otw.Webhook) webhookForm {
 	if wh == nil {
-		return webhookForm{Types: typeRows(nil), New: true, Signing: otw.SigningHMAC}
+		return webhookForm{Types: typeRows(nil), Filters: savedFilterGroups(nil), New: true, Signing: otw.SigningHMAC}
 	}
-	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents), Signing: otw.SigningOrDefault(wh.Signing)}
+	f := webhookForm{Enabled: wh.Enabled, URL: wh.URL, Types: typeRows(wh.SubscribedEvents), Filters: savedFilterGroups(wh.Filters),
+		Signing: otw.SigningOrDefault(wh.Signing)}
 	if wh.RateLimit > 0 {
 		f.RateLimit = strconv.Itoa(wh.RateLimit)
 	}

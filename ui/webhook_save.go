@@ -16,6 +16,7 @@ func (u *UI) saveWebhook(w http.ResponseWriter, r *http.Request, s session) {
 		_, getErr := u.cfg.Store.GetWebhook(r.Context(), s.Org)
 		form.New = otw.IsNotFound(getErr)
 		form.Errors = fieldErrors(err)
+		markFilterErrors(form.Filters, form.Errors)
 		u.render(w, r, http.StatusUnprocessableEntity, "webhook_form", &view{Title: "Set webhook", Nav: "webhooks",
 			Session: &s, Error: "The webhook was not saved: fix the fields marked below.", Data: form})
 		return

@@ -13,6 +13,7 @@ import (
 type webhookPage struct {
 	Webhook *otw.Webhook // nil before the first save
 	Types   []typeRow
+	Filters []filterLine
 	// Secret is shown only in the answer to a reveal or rotate POST; an
 	// Ed25519 webhook's public key, no secret, is always shown.
 	Secret        string
@@ -48,7 +49,8 @@ func (u *UI) loadWebhookPage(ctx context.Context, org int64) (webhookPage, error
 	case err != nil:
 		return webhookPage{}, err
 	}
-	p := webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents), Ed25519: wh.Signing == otw.SigningEd25519}
+	p := webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents), Filters: filterLines(wh.Filters),
+		Ed25519: wh.Signing == otw.SigningEd25519}
 	if p.Ed25519 {
 		opened, err := u.cfg.Box.Open(wh.Secret)
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
@@ -70,17 +71,19 @@ type route struct {
 	secret         []byte
 	previousSecret []byte // nil outside a rotation
 	failingSince   *time.Time
-	rateLimit      int // 0 is none
+	rateLimit      int           // 0 is none
+	filter         *event.Filter // nil: none
 }
 
-func (r route) wants(eventType string) bool {
-	return r.enabled && slices.Contains(r.events, eventType)
-}
-
-// notDelivered says why an event of the type is not sent, "" if it is.
-func (r route) notDelivered(eventType string) string {
-	return store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.
-		NotDelivered(slices.Contains(r.events, eventType))
+// decide reports whether the webhook takes e (switched on, subscribed to
+// its type, and the type's filters pass it) and, if it is not sent, why
+// ("" when it is). The filters are matched once, and only for a type the
+// webhook subscribes to.
+func (r route) decide(e *otw.Event) (wants bool, reason string) {
+	subscribed := slices.Contains(r.events, e.Type)
+	passes := !subscribed || r.filter.Match(e.Type, e.Body)
+	return r.enabled && subscribed && passes,
+		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
 }
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
@@ -142,10 +145,11 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 	if err != nil {
 		return nil, 0, err
 	}
-	pending := make([]bool, len(events))
+	pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
 	for _, i := range fresh {
 		r := routes[events[i].OrganizationID]
-		pending[i] = r.wants(events[i].Type) && !r.disabled
+		wanted[i], reasons[i] = r.decide(&events[i])
+		pending[i] = wanted[i] && !r.disabled
 	}
 	want := take.Candidates(events, func(i int) bool { return pending[i] })
 	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
@@ -173,8 +177,8 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		}
 		out[i].EventID = e.ID
 		r := routes[e.OrganizationID]
-		out[i].NotDelivered = r.notDelivered(e.Type)
-		if !r.wants(e.Type) {
+		out[i].NotDelivered = reasons[i]
+		if !wanted[i] {
 			continue
 		}
 		id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
@@ -305,7 +309,7 @@ func explainExisting(ctx context.Context, q querier, events []otw.Event, out []s
 		return err
 	}
 	for _, i := range idx {
-		out[i].NotDelivered = routes[events[i].OrganizationID].notDelivered(events[i].Type)
+		_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
 	}
 	return nil
 }
@@ -322,7 +326,8 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, n
 		}
 	}
 	rows, err := q.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason, url, secret,
-			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0)
+			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0),
+			coalesce(filters::text, '')
 		FROM webhooks WHERE organization_id = ANY($1)`, orgs, ms(now))
 	if err != nil {
 		return nil, err
@@ -332,9 +337,13 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, n
 	for rows.Next() {
 		var org int64
 		var r route
-		var state string
+		var state, filters string
 		var failing *int64
-		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit); err != nil {
+		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit, &filters); err != nil {
+			return nil, err
+		}
+		var err error
+		if r.filter, err = store.CompiledFilter(filters); err != nil {
 			return nil, err
 		}
 		r.org, r.exists, r.failingSince = true, true, nullMs(failing) // a webhook references its organization

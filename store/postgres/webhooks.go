@@ -8,18 +8,23 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
-	secret, previous_secret, previous_secret_until, coalesce(rate_limit, 0), signing, created_at, updated_at`
+	secret, previous_secret, previous_secret_until, coalesce(rate_limit, 0), signing, coalesce(filters::text, ''), created_at, updated_at`
 
 func scanWebhook(row pgx.Row) (otw.Webhook, error) {
 	var w otw.Webhook
 	var prevUntil *int64
 	var created, updated int64
+	var filters string
 	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &w.SubscribedEvents, &w.State, &w.DisabledReason,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &w.RateLimit, &w.Signing, &created, &updated)
+		&w.Secret, &w.PreviousSecret, &prevUntil, &w.RateLimit, &w.Signing, &filters, &created, &updated)
 	if err != nil {
+		return w, err
+	}
+	if w.Filters, err = store.DecodeFilters(filters); err != nil {
 		return w, err
 	}
 	w.PreviousSecretUntil = nullMs(prevUntil)
@@ -48,7 +53,11 @@ func (s *Store) GetWebhook(ctx context.Context, org int64) (otw.Webhook, error) 
 
 func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error) {
 	var w otw.Webhook
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	filters, err := store.EncodeFilters(set.Filters)
+	if err != nil {
+		return w, err
+	}
+	err = s.tx(ctx, func(tx pgx.Tx) error {
 		if err := orgExists(ctx, tx, org); err != nil {
 			return err
 		}
@@ -65,16 +74,16 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		// the service disabled becomes active. Saving it switched off keeps
 		// the service's verdict on show.
 		_, err := tx.Exec(ctx, `
-			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, signing, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'active', $5, $7, $8, $6, $6)
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, signing, filters, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'active', $5, $7, $8, $9::jsonb, $6, $6)
 			ON CONFLICT (organization_id) DO UPDATE SET
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
-				rate_limit = excluded.rate_limit,
+				rate_limit = excluded.rate_limit, filters = excluded.filters,
 				state = CASE WHEN excluded.enabled THEN 'active' ELSE webhooks.state END,
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
 				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
-			org, set.Enabled, set.URL, events, secret, ms(now), rateLimit, otw.SigningOrDefault(set.Signing))
+			org, set.Enabled, set.URL, events, secret, ms(now), rateLimit, otw.SigningOrDefault(set.Signing), filters)
 		if err != nil {
 			return err
 		}

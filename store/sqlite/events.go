@@ -9,6 +9,7 @@ import (
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
 	"github.com/onetalk/onetalk-webhooks/store"
 )
 
@@ -19,25 +20,19 @@ type route struct {
 	disabled             bool // state disabled: switched off by the service
 	disabledReason       string
 	events               []string
+	filter               *event.Filter // nil: none
 	endpoint
 }
 
-func (r route) wants(eventType string) bool {
-	if !r.exists || !r.enabled {
-		return false
-	}
-	for _, t := range r.events {
-		if t == eventType {
-			return true
-		}
-	}
-	return false
-}
-
-// notDelivered says why an event of the type is not sent, "" if it is.
-func (r route) notDelivered(eventType string) string {
-	return store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.
-		NotDelivered(slices.Contains(r.events, eventType))
+// decide reports whether the webhook takes e (switched on, subscribed to
+// its type, and the type's filters pass it) and, if it is not sent, why
+// ("" when it is). The filters are matched once, and only for a type the
+// webhook subscribes to.
+func (r route) decide(e *otw.Event) (wants bool, reason string) {
+	subscribed := slices.Contains(r.events, e.Type)
+	passes := !subscribed || r.filter.Match(e.Type, e.Body)
+	return r.exists && r.enabled && subscribed && passes,
+		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
 }
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
@@ -55,17 +50,18 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 		for i := range out {
 			if out[i].Existing && out[i].DeliveryID == "" {
-				out[i].NotDelivered = routes[events[i].OrganizationID].notDelivered(events[i].Type)
+				_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
 			}
 		}
 		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
 		if err != nil {
 			return err
 		}
-		pending := make([]bool, len(events))
+		pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
 		for _, i := range fresh {
 			r := routes[events[i].OrganizationID]
-			pending[i] = r.wants(events[i].Type) && !r.disabled
+			wanted[i], reasons[i] = r.decide(&events[i])
+			pending[i] = wanted[i] && !r.disabled
 		}
 		want, err := s.firstInLine(ctx, tx, events, take, take.Candidates(events, func(i int) bool { return pending[i] }))
 		if err != nil {
@@ -76,8 +72,8 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			e := &events[i]
 			out[i].EventID = e.ID
 			r := routes[e.OrganizationID]
-			out[i].NotDelivered = r.notDelivered(e.Type)
-			if !r.wants(e.Type) {
+			out[i].NotDelivered = reasons[i]
+			if !wanted[i] {
 				continue
 			}
 			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: otw.DeliveryPending}
@@ -246,10 +242,10 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 			continue
 		}
 		r := route{endpoint: endpoint{org: org}}
-		var subscribed, state, reason string
+		var subscribed, state, reason, filters string
 		var failing sql.NullInt64
 		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&r.enabled, &subscribed, &state, &reason,
-			&r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit)
+			&r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit, &filters)
 		switch {
 		case err == sql.ErrNoRows:
 			// Rare enough (a misrouted publish) to cost a query of its own.
@@ -263,6 +259,9 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 			r.org, r.exists, r.events, r.failingSince = true, true, strings.Split(subscribed, ","), nullMs(failing)
 			if state == otw.WebhookDisabled {
 				r.disabled, r.disabledReason = true, reason
+			}
+			if r.filter, err = store.CompiledFilter(filters); err != nil {
+				return nil, err
 			}
 		}
 		routes[org] = r

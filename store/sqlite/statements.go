@@ -48,7 +48,8 @@ const (
 		WHERE e.idempotency_key = ? AND e.created_at > ? ORDER BY e.seq LIMIT 1`
 	routeQuery = `
 		SELECT enabled, subscribed_events, state, disabled_reason, url, secret,
-			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0)
+			CASE WHEN previous_secret_until > ?2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0),
+			coalesce(filters, '')
 		FROM webhooks WHERE organization_id = ?1`
 	orgExistsQuery    = `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = ?)`
 	deliverySeqQuery  = `SELECT seq FROM deliveries WHERE id = ?`

@@ -7,20 +7,21 @@ import (
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/store"
 )
 
 const webhookColumns = `organization_id, enabled, url, subscribed_events, state, disabled_reason,
-	secret, previous_secret, previous_secret_until, rate_limit, signing, created_at, updated_at`
+	secret, previous_secret, previous_secret_until, rate_limit, signing, coalesce(filters, ''), created_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanWebhook(row rowScanner) (otw.Webhook, error) {
 	var w otw.Webhook
-	var events string
+	var events, filters string
 	var prevUntil, rateLimit sql.NullInt64
 	var created, updated int64
 	err := row.Scan(&w.OrganizationID, &w.Enabled, &w.URL, &events, &w.State, &w.DisabledReason,
-		&w.Secret, &w.PreviousSecret, &prevUntil, &rateLimit, &w.Signing, &created, &updated)
+		&w.Secret, &w.PreviousSecret, &prevUntil, &rateLimit, &w.Signing, &filters, &created, &updated)
 	if err != nil {
 		return w, err
 	}
@@ -32,6 +33,9 @@ func scanWebhook(row rowScanner) (otw.Webhook, error) {
 	}
 	w.PreviousSecretUntil = nullMs(prevUntil)
 	w.RateLimit = int(rateLimit.Int64)
+	if w.Filters, err = store.DecodeFilters(filters); err != nil {
+		return w, err
+	}
 	w.CreatedAt, w.UpdatedAt = fromMs(created), fromMs(updated)
 	return w, nil
 }
@@ -52,7 +56,11 @@ func (s *Store) GetWebhook(ctx context.Context, org int64) (otw.Webhook, error) 
 
 func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error) {
 	var w otw.Webhook
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	filters, err := store.EncodeFilters(set.Filters)
+	if err != nil {
+		return w, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		if err := orgExists(ctx, tx, org); err != nil {
 			return err
 		}
@@ -60,16 +68,16 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		// the service disabled becomes active. Saving it switched off keeps
 		// the service's verdict on show.
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, signing, created_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?7, ?8, ?6, ?6)
+			INSERT INTO webhooks (organization_id, enabled, url, subscribed_events, state, secret, rate_limit, signing, filters, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?7, ?8, ?9, ?6, ?6)
 			ON CONFLICT (organization_id) DO UPDATE SET
 				enabled = excluded.enabled, url = excluded.url, subscribed_events = excluded.subscribed_events,
-				rate_limit = excluded.rate_limit,
+				rate_limit = excluded.rate_limit, filters = excluded.filters,
 				state = CASE WHEN excluded.enabled THEN 'active' ELSE webhooks.state END,
 				disabled_reason = CASE WHEN excluded.enabled THEN '' ELSE webhooks.disabled_reason END,
 				failing_since = CASE WHEN excluded.enabled AND webhooks.state <> 'active' THEN NULL ELSE webhooks.failing_since END,
 				updated_at = excluded.updated_at`,
-			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now), rateLimit(set.RateLimit), otw.SigningOrDefault(set.Signing))
+			org, set.Enabled, set.URL, strings.Join(set.SubscribedEvents, ","), secret, ms(now), rateLimit(set.RateLimit), otw.SigningOrDefault(set.Signing), filters)
 		if err != nil {
 			return err
 		}

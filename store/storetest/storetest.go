@@ -35,6 +35,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Signing", signingTests},
 		{"InsertEvents", insertEventTests},
 		{"NotDelivered", notDeliveredTests},
+		{"Filters", filterTests},
 		{"BatchIdempotency", batchKeyTests},
 		{"ClaimDeliveries", claimTests},
 		{"TakeAtInsert", takeTests},
