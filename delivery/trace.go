@@ -2,10 +2,13 @@ package delivery
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/url"
 	"strconv"
 
 	"github.com/onetalk/onetalk-webhooks/internal/tracing"
+	"github.com/onetalk/onetalk-webhooks/netguard"
 	"github.com/onetalk/onetalk-webhooks/store"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -44,7 +47,7 @@ func (x *executor) startAttempt(ctx context.Context, c *store.Claimed) (context.
 func endAttempt(span trace.Span, r response, errorText string) {
 	switch {
 	case r.err != nil:
-		span.SetAttributes(semconv.ErrorTypeKey.String("transport"))
+		span.SetAttributes(semconv.ErrorTypeKey.String(errorType(r.err)))
 		span.SetStatus(codes.Error, errorText)
 	default:
 		span.SetAttributes(semconv.HTTPResponseStatusCode(r.code))
@@ -54,6 +57,22 @@ func endAttempt(span trace.Span, r response, errorText string) {
 		}
 	}
 	span.End()
+}
+
+// errorType is error.type of an attempt that got no status: a few
+// values, as the conventions ask, the details being in the status's
+// description.
+func errorType(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, netguard.ErrForbiddenAddress):
+		return "forbidden_address"
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return "timeout"
+	}
+	return "_OTHER"
 }
 
 // redactURL is a webhook URL fit for a span: no userinfo, and no query
