@@ -8,6 +8,7 @@ package tracing
 import (
 	"context"
 	"os"
+	"strings"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -22,8 +23,12 @@ import (
 const Name = "onetalk-webhooks"
 
 // Enabled reports whether the environment asks for traces: an OTLP
-// endpoint for all signals or for traces.
+// endpoint for all signals or for traces, and the SDK not disabled
+// (OTEL_SDK_DISABLED=true).
 func Enabled() bool {
+	if strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
+		return false
+	}
 	return os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 }
 
