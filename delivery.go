@@ -32,6 +32,9 @@ type Event struct {
 	// place in it and IdempotencyKey the batch's key. A retried batch
 	// returns its first events one by one (store.IdempotencyKey).
 	BatchIndex, BatchSize int
+	// TraceParent is the W3C traceparent of the publish's span, which the
+	// delivery attempts continue; "" when tracing is off.
+	TraceParent string
 }
 
 // Delivery is one event on its way to one webhook.

@@ -62,9 +62,15 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // insert stores events and answers only once they are committed: a 202
 // means the event survives any crash from here on.
 func (s *Server) insert(ctx context.Context, events []otw.Event) ([]store.Inserted, error) {
+	if s.tracer != nil {
+		s.traceEvents(ctx, events)
+	}
 	ins, err := s.insertEvents(ctx, events)
 	if err != nil {
 		return nil, err
+	}
+	if s.tracer != nil {
+		traceInserted(ctx, ins)
 	}
 	fresh, due := 0, false
 	for _, in := range ins {

@@ -12,6 +12,7 @@ import (
 	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/seal"
 	"github.com/onetalk/onetalk-webhooks/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config wires a Server.
@@ -41,6 +42,9 @@ type Config struct {
 	// Retention is how long deliveries are kept (0: for ever), so that an
 	// answer about one that is gone can say why.
 	Retention time.Duration
+	// Tracer, when set, makes a span of each publish and stores its
+	// traceparent with the events; nil is tracing off.
+	Tracer trace.Tracer
 }
 
 // Server serves the API.
@@ -58,13 +62,14 @@ type Server struct {
 	failures     *FailureLimiter // of authentications, per client address
 	retention    time.Duration
 	uses         keyUses // when keys were last used, written now and then
+	tracer       trace.Tracer
 }
 
 // New returns a Server.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert, notify: cfg.Notify,
 		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, failures: cfg.Failures, now: cfg.Now, log: cfg.Logger,
-		retention: cfg.Retention}
+		retention: cfg.Retention, tracer: cfg.Tracer}
 	if s.failures == nil {
 		s.failures = &FailureLimiter{}
 	}
@@ -119,8 +124,8 @@ func (s *Server) routes() []route {
 		{"POST /v1/organizations/{org}/webhook/secret/rotate", s.orgRoute(s.rotateSecret)},
 		{"POST /v1/organizations/{org}/webhook/test", s.orgRoute(s.testWebhook)},
 
-		{"POST /v1/events", s.authed(true, s.publishEvent)},
-		{"POST /v1/events/batch", s.authed(true, s.publishBatch)},
+		{"POST /v1/events", s.traced("POST /v1/events", s.authed(true, s.publishEvent))},
+		{"POST /v1/events/batch", s.traced("POST /v1/events/batch", s.authed(true, s.publishBatch))},
 
 		{"GET /v1/organizations/{org}/deliveries", s.orgRoute(s.listDeliveries)},
 		{"GET /v1/organizations/{org}/deliveries/{id}", s.orgRoute(s.getDelivery)},

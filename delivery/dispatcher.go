@@ -19,6 +19,7 @@ import (
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures a Dispatcher. Zero values take the defaults.
@@ -49,6 +50,10 @@ type Config struct {
 	Logger       *slog.Logger
 	// Metrics, when set, records every attempt.
 	Metrics *metrics.Metrics
+	// Tracer, when set, makes a span of every attempt, in the trace of
+	// the event's publish, and sends its traceparent to the receiver. nil
+	// is tracing off.
+	Tracer trace.Tracer
 }
 
 // Dispatcher delivers. Create it with New, start it with Run, and call
@@ -127,6 +132,7 @@ func New(cfg Config) *Dispatcher {
 				timeout: cfg.Timeout, now: cfg.Now},
 			signers:   newSignerCache(cfg.OpenSecret),
 			userAgent: "onetalk-webhooks/" + otw.Version,
+			tracer:    cfg.Tracer,
 		},
 		share:    newShare(cfg.Workers, cfg.PerWebhook),
 		wake:     make(chan struct{}, 1),

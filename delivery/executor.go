@@ -16,8 +16,10 @@ import (
 	"time"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/internal/tracing"
 	"github.com/onetalk/onetalk-webhooks/netguard"
 	"github.com/onetalk/onetalk-webhooks/store"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const (
@@ -54,21 +56,35 @@ type executor struct {
 	rules     rules
 	signers   *signerCache
 	userAgent string
+	// tracer, when set, makes a span of every attempt and sends its
+	// traceparent; nil is tracing off.
+	tracer trace.Tracer
 }
 
 // execute sends one delivery and decides what happens next. Every way a
 // receiver can answer, or not, ends within the timeout: the deadline
 // covers connecting, TLS, the headers, any 1xx and the body.
 func (x *executor) execute(ctx context.Context, c *store.Claimed) outcome {
+	var span trace.Span
+	if x.tracer != nil {
+		ctx, span = x.startAttempt(ctx, c)
+	}
 	started := x.rules.now()
 	r := x.send(ctx, c, started)
 	if r.err != nil && ctx.Err() != nil {
 		// Shutdown, not the receiver: no attempt is recorded, and the
 		// delivery is due again at once on the next start.
+		if span != nil {
+			endAttempt(span, r, "aborted by shutdown; sent again on the next start")
+		}
 		return outcome{result: store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID}, aborted: true,
 			deliveryID: c.DeliveryID}
 	}
-	return x.rules.judge(c, r, started, x.rules.now())
+	o := x.rules.judge(c, r, started, x.rules.now())
+	if span != nil {
+		endAttempt(span, r, o.result.Attempt.Error)
+	}
+	return o
 }
 
 // response is what came back from one request: a status, or an error
@@ -128,6 +144,10 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 		"webhook-id":        {c.EventID},
 		"webhook-timestamp": {strconv.FormatInt(now.Unix(), 10)},
 		"webhook-signature": {signer.Sign(c.EventID, now, c.Body)},
+	}
+	if x.tracer != nil {
+		// The receiver may join the trace: the attempt's span is its parent.
+		tracing.Inject(ctx, req.Header)
 	}
 	resp, err := x.client.Do(req)
 	if err != nil {

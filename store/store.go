@@ -280,6 +280,8 @@ type Claimed struct {
 	// RateLimit is the webhook's limit in deliveries per second; 0 is
 	// none.
 	RateLimit int
+	// TraceParent is the event's (otw.Event.TraceParent).
+	TraceParent string
 }
 
 // AttemptResult is one finished attempt and what it does to its delivery.

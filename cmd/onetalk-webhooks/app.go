@@ -14,10 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/ingest"
 	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
+	"github.com/onetalk/onetalk-webhooks/internal/tracing"
 	"github.com/onetalk/onetalk-webhooks/metrics"
 	"github.com/onetalk/onetalk-webhooks/netguard"
 	"github.com/onetalk/onetalk-webhooks/retention"
@@ -40,6 +43,10 @@ type app struct {
 	// listen wakes the dispatcher when another node publishes (PostgreSQL
 	// LISTEN/NOTIFY); nil on SQLite, where this process is the only one.
 	listen func(ctx context.Context, wake func()) error
+	// tracer is nil unless OTEL_EXPORTER_OTLP_ENDPOINT (or its traces
+	// variant) is set; stopTracing exports the spans still buffered.
+	tracer      trace.Tracer
+	stopTracing func(context.Context) error
 
 	adminToken          string
 	adminTokenGenerated bool
@@ -59,6 +66,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log}
+	if a.tracer, a.stopTracing, err = tracing.FromEnv(ctx); err != nil {
+		return nil, err
+	}
+	if a.tracer != nil {
+		log.Info("tracing: exporting spans with OTLP over HTTP")
+	}
 	if a.adminToken, a.adminTokenGenerated, err = adminToken(cfg); err != nil {
 		return nil, err
 	}
@@ -85,6 +98,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		DisableAfter:  cfg.disableAfter,
 		Logger:        log,
 		Metrics:       a.metrics,
+		Tracer:        a.tracer,
 	})
 	a.committer = ingest.New(a.store, ingest.Options{Handoff: a.dispatcher})
 	mux := http.NewServeMux()
@@ -92,7 +106,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	apiServer := api.New(api.Config{
 		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
 		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
-		Metrics: a.metrics, Failures: failures, Retention: cfg.retention,
+		Metrics: a.metrics, Failures: failures, Retention: cfg.retention, Tracer: a.tracer,
 	})
 	apiServer.Register(mux)
 	mux.Handle("GET /metrics", a.metrics.Handler())
@@ -166,6 +180,10 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 	go func() { _ = srv.Shutdown(sctx); close(shut) }()
 	derr := <-dispatched
 	<-shut
+	// The last attempts' spans go out within what is left of the grace.
+	if terr := a.shutdownTracing(sctx); terr != nil {
+		a.log.Warn("tracing: exporting the last spans failed", "err", terr)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -284,4 +302,12 @@ func (a *app) servePprof(ctx context.Context) {
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		a.log.Error("profiler stopped", "err", err)
 	}
+}
+
+// shutdownTracing exports the spans still buffered, if tracing is on.
+func (a *app) shutdownTracing(ctx context.Context) error {
+	if a.stopTracing == nil {
+		return nil
+	}
+	return a.stopTracing(ctx)
 }

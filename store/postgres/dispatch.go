@@ -59,7 +59,7 @@ WITH picked AS (
 	RETURNING d.seq, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at, d.next_attempt_at
 )
 SELECT l.seq, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
-       e.body, w.url, w.secret,
+       e.body, e.trace_parent, w.url, w.secret,
        CASE WHEN w.previous_secret_until > $1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
 FROM leased l
 JOIN events e ON e.seq = l.event_seq
@@ -90,7 +90,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 		var created int64
 		var failing *int64
 		err := row.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
-			&c.AttemptCount, &created, &c.Body, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
+			&c.AttemptCount, &created, &c.Body, &c.TraceParent, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
 		c.CreatedAt, c.FailingSince = fromMs(created), nullMs(failing)
 		return c, err
 	})

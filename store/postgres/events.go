@@ -25,12 +25,13 @@ import (
 const insertEventsQuery = `
 WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::bigint[],
-	                     $8::text[], $9::text[], $10::bigint[], $11::text[], $13::bool[]) WITH ORDINALITY
+	                     $8::text[], $9::text[], $10::bigint[], $11::text[], $13::bool[], $17::text[]) WITH ORDINALITY
 		AS i(id, organization_id, type, order_key, body, idempotency_key, created_at,
-		     delivery_id, status, next_attempt_at, last_error, take, n)
+		     delivery_id, status, next_attempt_at, last_error, take, trace_parent, n)
 ), ev AS (
-	INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at)
-	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at FROM input ORDER BY n
+	INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at, trace_parent)
+	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at, coalesce(trace_parent, '')
+	FROM input ORDER BY n
 	RETURNING seq, id
 ), first_in_line AS (
 	-- One probe of deliveries_order per candidate, whatever the plan
@@ -167,6 +168,9 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		lastErrors            = make([]*string, n)
 		takes                 = make([]bool, n)
 		byDelivery            = make(map[string]int) // event index by delivery ID, of the candidates
+		// traceParents stays nil (NULL, stored as '') unless an event
+		// has one: tracing off costs nothing.
+		traceParents []string
 	)
 	nowMs := ms(now)
 	for j, i := range fresh {
@@ -174,6 +178,12 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		ids[j], orgs[j], types[j], orderKeys[j], bodies[j], created[j] = e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, ms(e.CreatedAt)
 		if k := store.IdempotencyKey(e); k != "" {
 			keys[j] = &k
+		}
+		if e.TraceParent != "" {
+			if traceParents == nil {
+				traceParents = make([]string, n)
+			}
+			traceParents[j] = e.TraceParent
 		}
 		out[i].EventID = e.ID
 		r := routes[e.OrganizationID]
@@ -198,7 +208,7 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		}
 	}
 	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
-		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms)
+		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms, traceParents)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -213,6 +223,7 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 			DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
 			OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
 			Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince, RateLimit: r.rateLimit,
+			TraceParent: e.TraceParent,
 		})
 		return nil
 	}); err != nil {

@@ -52,7 +52,7 @@ func wantOrderIndex(t *testing.T, conn *pgx.Conn, what, mode string) {
 	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.InsertEventsQuery, pgx.QueryExecModeExec,
 		[]string{"evt_plan"}, []int64{1}, []string{"case_resolved"}, []string{"m:0-1"}, [][]byte{[]byte("{}")},
 		[]*string{nil}, []int64{0}, []string{"dlv_plan"}, []string{"pending"}, []int64{0}, []string{""},
-		int64(0), []bool{true}, int64(1), []int64{1}, []int32{1})
+		int64(0), []bool{true}, int64(1), []int64{1}, []int32{1}, []string(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

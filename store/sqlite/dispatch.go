@@ -28,7 +28,7 @@ WHERE w.enabled AND w.state = 'active' AND EXISTS (
 // still pending (being sent or waiting for a retry): that one rule gives
 // order per message and per case, while other keys go on.
 const claimQuery = `
-SELECT d.seq, d.id, e.id, d.event_type, d.order_key, d.attempt_count, d.created_at, e.body
+SELECT d.seq, d.id, e.id, d.event_type, d.order_key, d.attempt_count, d.created_at, e.body, e.trace_parent
 FROM deliveries d
 JOIN events e ON e.seq = d.event_seq
 WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?1
@@ -115,7 +115,7 @@ func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endp
 		c := ep.claimed(p.LeaseUntil)
 		var created int64
 		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.EventType, &c.OrderKey,
-			&c.AttemptCount, &created, &c.Body); err != nil {
+			&c.AttemptCount, &created, &c.Body, &c.TraceParent); err != nil {
 			return claimed, err
 		}
 		c.CreatedAt = fromMs(created)

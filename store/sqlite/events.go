@@ -87,7 +87,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 				out[i].Taken = true
 				c := r.claimed(take.LeaseUntil)
 				c.DeliveryID, c.EventID, c.EventType, c.OrderKey = d.id, e.ID, e.Type, e.OrderKey
-				c.CreatedAt, c.Body = fromMs(ms(now)), e.Body
+				c.CreatedAt, c.Body, c.TraceParent = fromMs(ms(now)), e.Body, e.TraceParent
 				taken = append(taken, c)
 			}
 			dels = append(dels, d)
@@ -276,14 +276,14 @@ func (s *Store) insertEventRows(ctx context.Context, tx *sql.Tx, events []otw.Ev
 	for _, n := range chunks(len(fresh)) {
 		chunk := fresh[:n]
 		fresh = fresh[n:]
-		args := make([]any, 0, n*7)
+		args := make([]any, 0, n*8)
 		for _, i := range chunk {
 			e := &events[i]
 			var key any
 			if k := store.IdempotencyKey(e); k != "" {
 				key = k
 			}
-			args = append(args, e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, key, ms(e.CreatedAt))
+			args = append(args, e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, key, ms(e.CreatedAt), e.TraceParent)
 		}
 		rows, err := s.stmt(ctx, tx, insertEventsSQL(n)).QueryContext(ctx, args...)
 		if err := scanSeqs(rows, err, seqs); err != nil {

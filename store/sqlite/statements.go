@@ -28,8 +28,8 @@ func chunks(n int) []int {
 }
 
 func insertEventsSQL(rows int) string {
-	return `INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at) VALUES ` +
-		valuesList(rows, 7) + ` RETURNING id, seq`
+	return `INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at, trace_parent) VALUES ` +
+		valuesList(rows, 8) + ` RETURNING id, seq`
 }
 
 func insertDeliveriesSQL(rows int) string {

@@ -39,6 +39,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BatchIdempotency", batchKeyTests},
 		{"ClaimDeliveries", claimTests},
 		{"TakeAtInsert", takeTests},
+		{"TraceParent", traceParentTests},
 		{"CompleteAttempts", completeTests},
 		{"ListDeliveries", listTests},
 		{"WaitingFor", waitingTests},
