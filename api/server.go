@@ -131,6 +131,7 @@ func (s *Server) routes() []route {
 		{"GET /v1/organizations/{org}/deliveries/{id}", s.orgRoute(s.getDelivery)},
 		{"POST /v1/organizations/{org}/deliveries/{id}/retry", s.orgRoute(s.retryDelivery)},
 		{"POST /v1/organizations/{org}/deliveries/recover", s.orgRoute(s.recoverDeliveries)},
+		{"POST /v1/organizations/{org}/deliveries/retry", s.orgRoute(s.retryDeliveries)},
 	}
 }
 

@@ -120,6 +120,12 @@ type Store interface {
 	// RecoverDeliveries makes every failed delivery created since then
 	// pending and due now; it returns how many.
 	RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error)
+	// RetryDeliveries makes the deliveries p selects, up to p.Limit
+	// oldest first, pending and due now, and returns how many and whether
+	// more match; with p.DryRun it only counts them, the same set. The
+	// claim's order rule then sends each order key's earliest first.
+	// EINVALID naming status when p.Status is pending or empty.
+	RetryDeliveries(ctx context.Context, p RetryParams) (n int, more bool, err error)
 
 	// DeliveryStats counts the organization's deliveries created since
 	// then, per hour (UTC, truncated) and status, oldest hour first; hours
@@ -296,13 +302,94 @@ type AttemptResult struct {
 }
 
 // ListParams filters and pages a delivery list. Cursor is the opaque
-// position after which to continue ("" from the top).
+// position after which to continue ("" from the top). The filters are
+// those of DeliveryFilter.
 type ListParams struct {
 	OrganizationID int64
 	Status         string
 	EventType      string
+	TrxID          string
+	CaseID         string
+	EventID        string
+	Since, Until   time.Time
 	Limit          int
 	Cursor         string
+}
+
+// Filter is the list's selection without its paging.
+func (p ListParams) Filter() DeliveryFilter {
+	return DeliveryFilter{OrganizationID: p.OrganizationID, Status: p.Status, EventType: p.EventType,
+		TrxID: p.TrxID, CaseID: p.CaseID, EventID: p.EventID, Since: p.Since, Until: p.Until}
+}
+
+// DeliveryFilter selects an organization's deliveries; an empty field
+// selects all. A trxID or caseID is the delivery's order key ("m:" or
+// "c:" and the ID), so looking one up is one range of the index on
+// (organization_id, order_key, seq). Since is inclusive, Until exclusive,
+// both of the delivery's creation.
+type DeliveryFilter struct {
+	OrganizationID int64
+	Status         string
+	EventType      string
+	TrxID          string
+	CaseID         string
+	EventID        string
+	Since, Until   time.Time
+}
+
+// Where is the filter as SQL conditions on deliveries d, joined by AND.
+// arg adds a value to the statement's arguments and returns its
+// placeholder, so that each driver writes its own; orderKey is how the
+// driver's key index names d.order_key. The list and the bulk
+// retry (its count and its update) share it, so that a dry run counts
+// exactly what a retry then sends.
+func (f DeliveryFilter) Where(arg func(v any) string, orderKey string) string {
+	w := "d.organization_id = " + arg(f.OrganizationID)
+	if f.Status != "" {
+		w += " AND d.status = " + arg(f.Status)
+	}
+	if f.EventType != "" {
+		w += " AND d.event_type = " + arg(f.EventType)
+	}
+	// A trxID and a caseID together select nothing: a delivery has one
+	// order key. Both conditions are kept, so that it does.
+	if f.TrxID != "" {
+		w += " AND " + orderKey + " = " + arg("m:"+f.TrxID)
+	}
+	if f.CaseID != "" {
+		w += " AND " + orderKey + " = " + arg("c:"+f.CaseID)
+	}
+	if f.EventID != "" {
+		// events.id is unique: one probe, then deliveries_event.
+		w += " AND d.event_seq IN (SELECT ev.seq FROM events ev WHERE ev.id = " + arg(f.EventID) + ")"
+	}
+	if !f.Since.IsZero() {
+		w += " AND d.created_at >= " + arg(f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		w += " AND d.created_at < " + arg(f.Until.UnixMilli())
+	}
+	return w
+}
+
+// RetryParams selects deliveries to send again in bulk: those of Filter
+// (whose Status must not be pending), oldest first, at most Limit.
+// DryRun only counts them.
+type RetryParams struct {
+	DeliveryFilter
+	Limit  int
+	DryRun bool
+	Now    time.Time
+}
+
+// Check refuses what a bulk retry must not do: touch pending deliveries,
+// which are being sent or will be (an empty status would include them).
+func (p RetryParams) Check() error {
+	switch p.Status {
+	case otw.DeliveryFailed, otw.DeliverySucceeded:
+		return nil
+	}
+	return otw.Invalid("bad status", otw.FieldError{Field: "status", Message: "must be failed or succeeded: pending deliveries are sent already"})
 }
 
 // WaitOf is what a delivery in status waits for, given the nearest

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	otw "github.com/onetalk/onetalk-webhooks"
-	"github.com/onetalk/onetalk-webhooks/api"
 	"github.com/onetalk/onetalk-webhooks/event"
 )
 
@@ -22,19 +21,26 @@ type deliveriesPage struct {
 	// Older and Newer are the paging links ("" when there is no such page).
 	Older, Newer string
 	Filtered     bool
+	Search       search
+	// Failed is how many failed deliveries the view holds (at most one
+	// bulk retry's worth; More when there are more), offered to "Retry
+	// all", and RetryLink the page that confirms it ("" when none).
+	Failed    int
+	More      bool
+	RetryLink string
 }
 
 // listDeliveries reads the query with the API's own parser (status,
-// eventType, limit, cursor). The store pages only towards older
-// deliveries, so the page remembers the cursors that led to it in "trail"
-// and "Newer" walks back along them.
+// eventType, limit, cursor) and the search (see viewParams). The store
+// pages only towards older deliveries, so the page remembers the cursors
+// that led to it in "trail" and "Newer" walks back along them.
 func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, s session) {
-	params, err := api.ParseListParams(r, s.Org)
+	params, find, err := viewParams(r, s.Org)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	list, next, err := u.cfg.Store.ListDeliveries(r.Context(), params)
+	params, list, next, err := u.find(r.Context(), params, &find)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
@@ -46,10 +52,38 @@ func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	p := deliveriesPage{Chart: c, Deliveries: list, Status: params.Status, EventType: params.EventType,
 		Types: event.Types(), Statuses: []string{otw.DeliveryPending, otw.DeliverySucceeded, otw.DeliveryFailed},
-		Filtered: params.Status != "" || params.EventType != ""}
-	p.Older, p.Newer = pageLinks("/deliveries", r.URL.Query(), []string{"status", "eventType", "limit"}, params.Cursor, next)
+		Filtered: params.Status != "" || params.EventType != "" || find.Q != "" || find.From != "" || find.To != "",
+		Search:   find}
+	if params.Status == "" || params.Status == otw.DeliveryFailed {
+		// The dry run of the bulk retry: the count the button offers is
+		// the set it sends.
+		n, more, err := u.cfg.Store.RetryDeliveries(r.Context(), retryParams(params, u.cfg.Now(), true))
+		if err != nil {
+			u.fail(w, r, &s, err)
+			return
+		}
+		if p.Failed, p.More = n, more; n > 0 {
+			p.RetryLink = viewLink("/deliveries/retry", r.URL.Query())
+		}
+	}
+	p.Older, p.Newer = pageLinks("/deliveries", r.URL.Query(), searchKeep, params.Cursor, next)
 	u.render(w, r, http.StatusOK, "deliveries", &view{Title: "Deliveries", Nav: "deliveries", Session: &s,
 		Notice: notice(r), Data: p})
+}
+
+// viewLink is path with the query's view (filters and search), without its
+// page.
+func viewLink(path string, q url.Values) string {
+	v := url.Values{}
+	for _, k := range searchKeep {
+		if q.Get(k) != "" {
+			v.Set(k, q.Get(k))
+		}
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
 }
 
 // pageLinks returns the links of a list at path to the next page (older,

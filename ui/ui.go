@@ -132,6 +132,8 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("POST /webhooks/test", u.wrap(u.withOrg(u.sendTestEvent)))
 
 	mux.Handle("GET /deliveries", u.wrap(u.withOrg(u.listDeliveries)))
+	mux.Handle("GET /deliveries/retry", u.wrap(u.withOrg(u.confirmBulkRetry)))
+	mux.Handle("POST /deliveries/retry", u.wrap(u.withOrg(u.bulkRetry)))
 	mux.Handle("GET /deliveries/{id}", u.wrap(u.withOrg(u.showDelivery)))
 	mux.Handle("POST /deliveries/{id}/retry", u.wrap(u.withOrg(u.retryDelivery)))
 }

@@ -26,6 +26,9 @@ const waitColumns = `
 	 ORDER BY p.seq DESC LIMIT 1),
 	(SELECT w.rate_limit FROM webhooks w WHERE w.organization_id = d.organization_id)`
 
+// keyColumn is the order key as deliveries_key holds it (migration 010).
+const keyColumn = `d.order_key COLLATE "C"`
+
 func scanDelivery(row pgx.Row, extra ...any) (otw.Delivery, int64, error) {
 	var d otw.Delivery
 	var seq, created int64
@@ -41,16 +44,9 @@ func scanDelivery(row pgx.Row, extra ...any) (otw.Delivery, int64, error) {
 }
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.Delivery, string, error) {
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.organization_id = $1`
-	args := []any{p.OrganizationID}
-	if p.Status != "" {
-		args = append(args, p.Status)
-		q += ` AND d.status = $` + strconv.Itoa(len(args))
-	}
-	if p.EventType != "" {
-		args = append(args, p.EventType)
-		q += ` AND d.event_type = $` + strconv.Itoa(len(args))
-	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE ` + p.Filter().Where(arg, keyColumn)
 	if p.Cursor != "" {
 		after, err := strconv.ParseInt(p.Cursor, 10, 64)
 		if err != nil {
@@ -193,4 +189,48 @@ func (s *Store) CountPending(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE status = 'pending'`).Scan(&n)
 	return n, interpret(err)
+}
+
+func (s *Store) RetryDeliveries(ctx context.Context, p store.RetryParams) (int, bool, error) {
+	if err := p.Check(); err != nil {
+		return 0, false, err
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := p.Where(arg, keyColumn)
+	limit := arg(p.Limit + 1)
+	// The oldest first: when more match than one call takes, each order
+	// key's earliest are the ones sent, as the order rule wants. FOR
+	// UPDATE: a concurrent retry or claim waits, so the rows counted are
+	// the rows changed.
+	picked := `SELECT d.seq FROM deliveries d WHERE ` + where + ` ORDER BY d.seq LIMIT ` + limit
+	if !p.DryRun {
+		picked += ` FOR UPDATE OF d`
+	}
+	var n int
+	var more bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, picked, args...)
+		if err != nil {
+			return err
+		}
+		seqs, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		more = len(seqs) > p.Limit
+		if more {
+			seqs = seqs[:p.Limit]
+		}
+		n = len(seqs)
+		if p.DryRun || n == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = $1, lease_until = NULL WHERE seq = ANY($2)`, ms(p.Now), seqs)
+		if err != nil {
+			return err
+		}
+		return notify(ctx, tx)
+	})
+	return n, more, err
 }

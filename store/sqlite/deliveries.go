@@ -18,7 +18,7 @@ const deliveryColumns = `d.seq, d.id, e.id, d.organization_id, d.event_type, d.o
 // order key (the claim's order rule; deliveries_order answers it), and
 // its webhook's rate limit.
 const waitColumns = `
-	(SELECT p.id FROM deliveries p
+	(SELECT p.id FROM deliveries p INDEXED BY deliveries_order
 	 WHERE d.order_key <> '' AND p.organization_id = d.organization_id AND p.order_key = d.order_key
 	   AND p.status = 'pending' AND p.seq < d.seq
 	 ORDER BY p.seq DESC LIMIT 1),
@@ -39,16 +39,9 @@ func scanDelivery(row rowScanner, extra ...any) (otw.Delivery, int64, error) {
 }
 
 func (s *Store) ListDeliveries(ctx context.Context, p store.ListParams) ([]otw.Delivery, string, error) {
-	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE d.organization_id = ?`
-	args := []any{p.OrganizationID}
-	if p.Status != "" {
-		q += ` AND d.status = ?`
-		args = append(args, p.Status)
-	}
-	if p.EventType != "" {
-		q += ` AND d.event_type = ?`
-		args = append(args, p.EventType)
-	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "?" }
+	q := `SELECT ` + deliveryColumns + ` FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE ` + p.Filter().Where(arg, "d.order_key")
 	if p.Cursor != "" {
 		after, err := strconv.ParseInt(p.Cursor, 10, 64)
 		if err != nil {
@@ -152,4 +145,38 @@ func (s *Store) RecoverDeliveries(ctx context.Context, org int64, since, now tim
 		return err
 	})
 	return int(n), err
+}
+
+func (s *Store) RetryDeliveries(ctx context.Context, p store.RetryParams) (int, bool, error) {
+	if err := p.Check(); err != nil {
+		return 0, false, err
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "?" }
+	// The oldest first: when more match than one call takes, each order
+	// key's earliest are the ones sent, as the order rule wants.
+	picked := `SELECT d.seq FROM deliveries d WHERE ` + p.Where(arg, "d.order_key") + ` ORDER BY d.seq LIMIT ?`
+	var n int
+	var more bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		// One more than the limit says whether more match.
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+picked+`)`, append(args, p.Limit+1)...).Scan(&n); err != nil {
+			return err
+		}
+		more, n = n > p.Limit, min(n, p.Limit)
+		if p.DryRun || n == 0 {
+			return nil
+		}
+		// The same statement, in the same transaction: what is sent is
+		// what was counted.
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ? WHERE seq IN (`+picked+`)`,
+			append(append([]any{ms(p.Now)}, args...), p.Limit)...)
+		if err == nil {
+			var affected int64
+			affected, err = res.RowsAffected()
+			n = int(affected)
+		}
+		return err
+	})
+	return n, more, err
 }

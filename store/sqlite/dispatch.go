@@ -34,7 +34,7 @@ JOIN events e ON e.seq = d.event_seq
 WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?1
   AND d.seq <= ?5 AND d.seq NOT IN (SELECT value FROM json_each(?4))
   AND (d.order_key = '' OR NOT EXISTS (
-        SELECT 1 FROM deliveries p
+        SELECT 1 FROM deliveries p INDEXED BY deliveries_order
         WHERE p.organization_id = d.organization_id AND p.order_key = d.order_key
           AND p.status = 'pending' AND p.seq < d.seq))
 ORDER BY d.next_attempt_at, d.seq

@@ -55,7 +55,10 @@ const (
 	deliverySeqQuery  = `SELECT seq FROM deliveries WHERE id = ?`
 	lastDeliveryQuery = `SELECT max(seq) FROM deliveries`
 	// Is a delivery of this order key pending, so that a new one waits?
-	pendingKeyQuery = `SELECT EXISTS (SELECT 1 FROM deliveries WHERE organization_id = ? AND order_key = ? AND status = 'pending')`
+	// INDEXED BY, here and in every first-in-line probe: deliveries_key
+	// (all of a key's deliveries, for the log) matches the probe too, and
+	// the planner took it; deliveries_order holds only the pending ones.
+	pendingKeyQuery = `SELECT EXISTS (SELECT 1 FROM deliveries INDEXED BY deliveries_order WHERE organization_id = ? AND order_key = ? AND status = 'pending')`
 	// Pending: a webhook disabled while the attempt ran has recorded the
 	// delivery failed, and that stands.
 	outcomeUpdate = `

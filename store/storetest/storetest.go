@@ -44,6 +44,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListDeliveries", listTests},
 		{"WaitingFor", waitingTests},
 		{"RetryAndRecover", retryTests},
+		{"FindAndBulkRetry", findTests},
 		{"DeliveryStats", statsTests},
 		{"Health", healthTests},
 		{"Retention", pruneTests},

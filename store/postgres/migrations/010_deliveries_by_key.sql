@@ -1,0 +1,11 @@
+-- The log finds a message or a case by its order key ("m:"+trxID,
+-- "c:"+caseID): one range of this index, newest first, among all of an
+-- organization's deliveries. deliveries_order holds only pending ones.
+--
+-- The key is indexed in the "C" collation, and the log asks for it so
+-- (order_key COLLATE "C" = $n): the first-in-line probe of a publish and
+-- of a claim, which asks in the column's own collation, then cannot take
+-- this index, which holds every delivery of the key, for deliveries_order,
+-- which holds only the pending ones (see 002; TestInsertProbesTheOrderIndex).
+-- Equality is the same in both collations: keys are compared byte for byte.
+CREATE INDEX deliveries_key ON deliveries (organization_id, (order_key COLLATE "C"), seq);
