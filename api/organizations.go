@@ -67,9 +67,9 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	org, err := strconv.ParseInt(r.PathValue("org"), 10, 64)
+	org, err := adminOrg(r)
 	if err != nil {
-		writeError(w, r, s.log, otw.Errorf(otw.ENOTFOUND, "no organization %q", r.PathValue("org")))
+		writeError(w, r, s.log, err)
 		return
 	}
 	now := s.now().UTC()
@@ -83,11 +83,9 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	org, err := strconv.ParseInt(r.PathValue("org"), 10, 64)
+	org, err := adminOrg(r)
 	if err == nil {
 		err = s.store.RevokeAPIKey(r.Context(), org, r.PathValue("id"), s.now())
-	} else {
-		err = otw.Errorf(otw.ENOTFOUND, "no organization %q", r.PathValue("org"))
 	}
 	if err != nil {
 		writeError(w, r, s.log, err)

@@ -18,15 +18,7 @@ import (
 // worker and the fifth waited for the first timeout).
 func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 	ctx := t.Context()
-	hang := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	defer slow.Close()
-	defer close(hang)
+	slow := hangingReceiver(t)
 	arrived := make(chan string, 10)
 	healthy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		arrived <- r.Header.Get("webhook-id")
@@ -84,15 +76,7 @@ func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 // (other nodes could not take it) and be given back stale.
 func TestHeldWorkIsBoundedWhateverTheNumberOfOrganizations(t *testing.T) {
 	ctx := t.Context()
-	hang := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-hang:
-		case <-r.Context().Done():
-		}
-	}))
-	defer slow.Close()
-	defer close(hang)
+	slow := hangingReceiver(t)
 	const orgs, workers = 60, 16
 	urls := map[int64]string{}
 	for org := int64(1); org <= orgs; org++ {
@@ -127,4 +111,18 @@ func TestHeldWorkIsBoundedWhateverTheNumberOfOrganizations(t *testing.T) {
 	if held, bound := d.Held(), 2*workers+orgs; held > bound {
 		t.Fatalf("holds %d deliveries with %d workers and %d organizations, want at most %d", held, workers, orgs, bound)
 	}
+}
+
+// hangingReceiver accepts every request and never answers it: an endpoint
+// whose requests end only at the delivery timeout (or the test's end).
+func hangingReceiver(t *testing.T) *httptest.Server {
+	hang := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(hang); slow.Close() })
+	return slow
 }
