@@ -134,8 +134,13 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 	// as a single transaction up to its Sync.
 	b := &pgx.Batch{}
 	// Every attempt is recorded, leased or not: it happened.
+	// An outcome written again (its first commit's answer was lost) does
+	// not record its attempt twice: the same delivery, number and start
+	// is the same attempt.
 	b.Queue(`INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body, url)
-		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[], $8::text[])`,
+		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[], $8::text[])
+			AS u(seq, n, started_at, duration_ms, status_code, error, response_body, url)
+		WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_seq = u.seq AND a.n = u.n AND a.started_at = u.started_at)`,
 		seqs, nums, started, durations, codes, errs, bodies, urls)
 	// The delivery moves only if the lease is still ours (the fencing
 	// token). What moved moves its webhook's health: a success sets the
