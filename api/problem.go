@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -56,7 +57,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		Status: status,
 		Detail: otw.ErrorMessage(err),
 	}
-	if e, ok := err.(*otw.Error); ok {
+	if e := (*otw.Error)(nil); errors.As(err, &e) {
 		p.Errors = e.Fields
 	}
 	switch status {

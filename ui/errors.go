@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -28,8 +29,8 @@ func statusOf(err error) (int, string) {
 // fieldMessages is the error's field messages as one sentence, or its
 // message when it names no field.
 func fieldMessages(err error) string {
-	e, ok := err.(*otw.Error)
-	if !ok || len(e.Fields) == 0 {
+	var e *otw.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
 		return otw.ErrorMessage(err)
 	}
 	msgs := make([]string, len(e.Fields))
@@ -46,8 +47,8 @@ func fieldMessages(err error) string {
 // page words it). Fields such as subscribedEvents[0] are filed under
 // subscribedEvents.
 func fieldErrors(err error) map[string]string {
-	e, ok := err.(*otw.Error)
-	if !ok {
+	var e *otw.Error
+	if !errors.As(err, &e) {
 		return nil
 	}
 	out := map[string]string{}
