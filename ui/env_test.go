@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -276,4 +277,14 @@ func (b *browser) login(token string) {
 	if p.Status != http.StatusSeeOther || b.cookie == nil {
 		b.t.Fatalf("signing in: %d, cookie %v", p.Status, b.cookie)
 	}
+}
+
+// createKey makes another API key of org and returns it.
+func (e *env) createKey(org int64) string {
+	e.t.Helper()
+	var out struct{ APIKey string }
+	if st := e.call("POST", "/v1/organizations/"+strconv.FormatInt(org, 10)+"/api-keys", e.Admin, nil, &out); st != 201 {
+		e.t.Fatalf("creating a key of organization %d: %d", org, st)
+	}
+	return out.APIKey
 }

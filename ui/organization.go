@@ -43,7 +43,7 @@ func (u *UI) renderOrganizations(w http.ResponseWriter, r *http.Request, s sessi
 	}
 	p := organizationPage{Organizations: list, Current: s.Org}
 	p.Next, p.Previous = pageLinks("/organization", r.URL.Query(), []string{"limit"}, params.Cursor, next)
-	u.render(w, r, status, "organization", &view{Title: "Choose an organization", Session: &s, Error: msg, Data: p})
+	u.render(w, r, status, "organization", &view{Title: "Choose an organization", Session: &s, Notice: notice(r), Error: msg, Data: p})
 }
 
 // chooseOrganization opens the organization whose button was pressed. The

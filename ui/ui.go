@@ -123,6 +123,9 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.Handle("POST /logout", u.wrap(http.HandlerFunc(u.logout)))
 	mux.Handle("GET /organization", u.wrap(u.signedIn(u.showOrganization)))
 	mux.Handle("POST /organization", u.wrap(u.signedIn(u.chooseOrganization)))
+	mux.Handle("GET /organizations/{org}", u.wrap(u.signedIn(u.showManage)))
+	mux.Handle("POST /organizations/{org}/rename", u.wrap(u.signedIn(u.renameOrganization)))
+	mux.Handle("POST /organizations/{org}/delete", u.wrap(u.signedIn(u.deleteOrganization)))
 
 	mux.Handle("GET /webhooks", u.wrap(u.withOrg(u.showWebhook)))
 	mux.Handle("GET /webhooks/edit", u.wrap(u.withOrg(u.editWebhook)))
