@@ -114,7 +114,9 @@ func (s *Server) orgRoute(h func(w http.ResponseWriter, r *http.Request, org int
 		switch {
 		case !p.admin && (err != nil || org != p.org):
 			writeError(w, r, s.log, otw.Errorf(otw.EFORBIDDEN, "this key belongs to another organization"))
-		case err != nil || org <= 0:
+		// 0 is the platform's operations organization (otw.OpsOrganizationID),
+		// which only the admin reaches: no organization key is for it.
+		case err != nil || org < 0:
 			writeError(w, r, s.log, otw.Errorf(otw.ENOTFOUND, "no organization %q", r.PathValue("org")))
 		default:
 			h(w, r, org)

@@ -250,6 +250,9 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 		}
 		cancel()
 	}
+	if d.cfg.Ops {
+		c.ops(ctx, outcomes, reasons)
+	}
 	claim := d.release(free, reasons)
 	d.startWaiting()
 	// A claim follows when waiting work runs short; a scheduled retry
