@@ -18,9 +18,7 @@ import (
 // any organization's, and the admin reads them in organization 0's log.
 func TestOpsWebhookEvents(t *testing.T) {
 	eachDB(t, func(t *testing.T, db database) {
-		raw := make([]byte, 32)
-		rand.Read(raw)
-		secret := "whsec_" + base64.StdEncoding.EncodeToString(raw)
+		secret := newOpsSecret()
 		ops := newReceiver(t, func(n int, _ http.ResponseWriter, _ *http.Request) int {
 			if n <= 2 {
 				return 503 // down for a while
@@ -87,4 +85,35 @@ func TestOpsWebhookEvents(t *testing.T) {
 		}
 		s.mustDo(403, "GET", "/v1/organizations/0/deliveries", key, nil)
 	})
+}
+
+func newOpsSecret() string {
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	return "whsec_" + base64.StdEncoding.EncodeToString(raw)
+}
+
+// The flags are the truth: started again with another ops URL and secret,
+// the service signs the ops events with the new secret, to the new URL.
+func TestOpsWebhookFollowsItsFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := "sqlite:" + dir + "/otw.db"
+	first := newReceiver(t, nil)
+	s := startServer(t, dir, "--db", db, "--ops-webhook-url", first.URL, "--ops-webhook-secret", newOpsSecret())
+	token := s.Token
+	s.kill()
+	ops := newReceiver(t, nil)
+	gone := newReceiver(t, func(int, http.ResponseWriter, *http.Request) int { return 410 })
+	secret := newOpsSecret()
+	s = startServer(t, dir, "--db", db, "--admin-token", token, "--ops-webhook-url", ops.URL, "--ops-webhook-secret", secret)
+	s.createOrg(1111, gone.URL)
+	s.mustDo(202, "POST", "/v1/events", s.Token, messageStatus(1111, "g1", "read"))
+	got := ops.waitFor(t, 10*time.Second, "webhook.disabled at the new URL", func(r []received) bool { return len(r) >= 1 })
+	if err := webhook.Verify(secret, got[0].Header, got[0].Body); err != nil {
+		t.Errorf("signed with the old secret: %v", err)
+	}
+	if n := len(first.requests()); n != 0 {
+		t.Errorf("the old ops URL got %d requests", n)
+	}
 }
