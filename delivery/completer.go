@@ -241,17 +241,19 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	}
 	// Disabled before its waiting deliveries are dropped, so that no claim
 	// in between takes more for an endpoint that said to stop.
+	disabled := make(map[int64]bool, len(reasons))
 	for org, reason := range reasons {
 		dctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		if err := d.cfg.Store.DisableWebhook(dctx, org, reason, d.cfg.Now()); err != nil {
 			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)
 		} else {
+			disabled[org] = true
 			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
 		}
 		cancel()
 	}
 	if d.cfg.Ops {
-		c.ops(ctx, outcomes, reasons)
+		c.ops(ctx, outcomes, disabled)
 	}
 	claim := d.release(free, reasons)
 	d.startWaiting()

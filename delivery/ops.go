@@ -22,11 +22,12 @@ import (
 //
 // The platform's own deliveries make none: an ops webhook that fails would
 // otherwise feed itself.
-func (c *completer) ops(ctx context.Context, outcomes []outcome, reasons map[int64]string) {
+// disabled names the organizations whose webhooks these outcomes disabled.
+func (c *completer) ops(ctx context.Context, outcomes []outcome, disabled map[int64]bool) {
 	d := c.d
 	now := d.cfg.Now()
 	var events []otw.Event
-	disabled := make(map[int64]bool)
+	told := make(map[int64]bool)
 	recovered := make(map[int64]bool)
 	for _, o := range outcomes {
 		r := o.result
@@ -36,8 +37,8 @@ func (c *completer) ops(ctx context.Context, outcomes []outcome, reasons map[int
 		}
 		attempt := o.deliveryID + ":" + strconv.Itoa(r.Attempt.N)
 		switch {
-		case o.disable != "" && reasons[org] != "" && !disabled[org]:
-			disabled[org] = true
+		case o.disable != "" && disabled[org] && !told[org]:
+			told[org] = true
 			reason := otw.OpsReasonFailing
 			if strings.Contains(o.disable, "410") {
 				reason = otw.OpsReasonGone
