@@ -45,6 +45,8 @@ type completer struct {
 	notGivenBack int
 	givingBack   error
 	wait         time.Duration
+	// opsBacklog holds operational events whose insert failed (ops.go).
+	opsBacklog []otw.Event
 }
 
 func newCompleter(d *Dispatcher) *completer { return &completer{d: d} }

@@ -13,9 +13,10 @@ import (
 // platform's organization, through the normal insert: they are routed,
 // delivered, retried and logged as any organization's events.
 //
-// They are inserted after the outcomes' commit, not in it: a crash (or a
-// database failure) between the two loses them, the one window where an
-// ops event can be missed. Each carries an idempotency key derived from
+// They are inserted after the outcomes' commit, not in it: a crash between
+// the two loses them, the one window where an ops event can be missed. An
+// insert that fails keeps them in memory, tried again with the next
+// outcomes written. Each carries an idempotency key derived from
 // what caused it (the delivery and attempt; for a recovery, the start of
 // the failing period), so a write repeated within the key's window stores
 // it once.
@@ -54,17 +55,30 @@ func (c *completer) ops(ctx context.Context, outcomes []outcome, disabled map[in
 				strconv.FormatInt(o.failingSince.UnixMilli(), 10), now))
 		}
 	}
+	// Those a failed insert left are tried again with these: their keys
+	// make a repeat harmless.
+	events = append(c.opsBacklog, events...)
+	c.opsBacklog = nil
 	if len(events) == 0 {
 		return
 	}
 	ictx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	if _, _, err := d.cfg.Store.InsertEvents(ictx, events, now, store.Take{}); err != nil {
-		d.cfg.Logger.Error("storing operational events failed; they are lost", "err", err, "events", len(events))
+		if len(events) > maxOpsBacklog {
+			d.cfg.Logger.Error("operational events dropped: too many wait for an insert", "events", len(events)-maxOpsBacklog)
+			events = events[len(events)-maxOpsBacklog:]
+		}
+		c.opsBacklog = events
+		d.cfg.Logger.Error("storing operational events failed; tried again with the next outcomes", "err", err, "events", len(events))
 		return
 	}
 	d.Notify()
 }
+
+// maxOpsBacklog bounds the operational events kept in memory while their
+// insert fails.
+const maxOpsBacklog = 1024
 
 // lastError says how an attempt failed: its error, or its status code.
 func lastError(a otw.Attempt) string {
