@@ -84,6 +84,7 @@ func TestOpsWebhookEvents(t *testing.T) {
 			t.Errorf("organization 0's log holds %d deliveries, want 3", n)
 		}
 		s.mustDo(403, "GET", "/v1/organizations/0/deliveries", key, nil)
+		s.mustDo(403, "POST", "/v1/organizations/0/api-keys", s.Token, nil)
 	})
 }
 
