@@ -112,9 +112,11 @@ func (s *Server) orgRoute(h func(w http.ResponseWriter, r *http.Request, org int
 		p := r.Context().Value(principalKey{}).(principal)
 		org, err := strconv.ParseInt(r.PathValue("org"), 10, 64)
 		switch {
-		case !p.admin && (err != nil || org != p.org):
+		case !p.admin && (err != nil || org != p.org || org == otw.OpsOrganizationID):
 			writeError(w, r, s.log, otw.Errorf(otw.EFORBIDDEN, "this key belongs to another organization"))
-		case err != nil || org <= 0:
+		// 0 is the platform's operations organization (otw.OpsOrganizationID),
+		// which only the admin reaches: no organization key is for it.
+		case err != nil || org < 0:
 			writeError(w, r, s.log, otw.Errorf(otw.ENOTFOUND, "no organization %q", r.PathValue("org")))
 		default:
 			h(w, r, org)

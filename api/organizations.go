@@ -68,6 +68,9 @@ func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	org, err := adminOrg(r)
+	if err == nil && org == otw.OpsOrganizationID {
+		err = otw.Errorf(otw.EFORBIDDEN, "the operations organization takes no API keys: the admin token reads it")
+	}
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

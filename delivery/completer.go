@@ -45,6 +45,8 @@ type completer struct {
 	notGivenBack int
 	givingBack   error
 	wait         time.Duration
+	// opsBacklog holds operational events whose insert failed (ops.go).
+	opsBacklog []otw.Event
 }
 
 func newCompleter(d *Dispatcher) *completer { return &completer{d: d} }
@@ -241,14 +243,19 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	}
 	// Disabled before its waiting deliveries are dropped, so that no claim
 	// in between takes more for an endpoint that said to stop.
+	disabled := make(map[int64]bool, len(reasons))
 	for org, reason := range reasons {
 		dctx, cancel := context.WithTimeout(ctx, writeTimeout)
 		if err := d.cfg.Store.DisableWebhook(dctx, org, reason, d.cfg.Now()); err != nil {
 			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)
 		} else {
+			disabled[org] = true
 			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
 		}
 		cancel()
+	}
+	if d.cfg.Ops {
+		c.ops(ctx, outcomes, disabled)
 	}
 	claim := d.release(free, reasons)
 	d.startWaiting()

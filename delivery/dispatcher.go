@@ -54,6 +54,10 @@ type Config struct {
 	// the event's publish, and sends its traceparent to the receiver. nil
 	// is tracing off.
 	Tracer trace.Tracer
+	// Ops, when set, makes the operational events of the platform's
+	// organization (otw.OpsOrganizationID) as outcomes are written:
+	// webhook.disabled, delivery.exhausted, webhook.recovered.
+	Ops bool
 }
 
 // Dispatcher delivers. Create it with New, start it with Run, and call

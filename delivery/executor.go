@@ -46,6 +46,10 @@ type outcome struct {
 	// alone; deliveryID names it in the log when it is dropped.
 	refused    int
 	deliveryID string
+	// eventID and failingSince (the webhook's, when it was claimed) are
+	// for the operational events (see ops.go).
+	eventID      string
+	failingSince *time.Time
 }
 
 // executor turns one claimed delivery into an outcome: sign, send, judge.

@@ -27,7 +27,7 @@ type rules struct {
 func (p rules) judge(c *store.Claimed, r response, started, ended time.Time) outcome {
 	n := c.AttemptCount + 1
 	res := store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID, Attempt: r.attempt(n, c.URL, started, ended, p.timeout)}
-	o := outcome{took: ended.Sub(started), deliveryID: c.DeliveryID}
+	o := outcome{took: ended.Sub(started), deliveryID: c.DeliveryID, eventID: c.EventID, failingSince: c.FailingSince}
 	ok := r.err == nil && r.code >= 200 && r.code <= 299
 	switch {
 	case ok:

@@ -83,6 +83,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	warnAdminTokenFile(cfg, log)
+	if err := setupOps(ctx, cfg, a.store, box); err != nil {
+		a.close()
+		return nil, err
+	}
 
 	a.metrics = metrics.New(func() int { return a.dispatcher.Held() }, a.store.CountPending)
 	guard := &netguard.Guard{AllowPrivate: cfg.allowPrivate}
@@ -99,6 +103,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:        log,
 		Metrics:       a.metrics,
 		Tracer:        a.tracer,
+		Ops:           cfg.opsURL != "",
 	})
 	a.committer = ingest.New(a.store, ingest.Options{Handoff: a.dispatcher})
 	mux := http.NewServeMux()

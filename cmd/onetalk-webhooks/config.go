@@ -12,6 +12,7 @@ import (
 
 	"github.com/onetalk/onetalk-webhooks/delivery"
 	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
+	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 
 // config is serve's configuration: every flag has an environment variable
@@ -33,6 +34,8 @@ type config struct {
 	pprofAddr       string
 	retention       time.Duration
 	logFormat       string
+	opsURL          string
+	opsSecret       string
 }
 
 // flagEnv names each flag's environment variable.
@@ -53,6 +56,8 @@ var flagEnv = map[string]string{
 	"pprof":                     "OTW_PPROF",
 	"retention":                 "OTW_RETENTION",
 	"log-format":                "OTW_LOG_FORMAT",
+	"ops-webhook-url":           "OTW_OPS_WEBHOOK_URL",
+	"ops-webhook-secret":        "OTW_OPS_WEBHOOK_SECRET",
 }
 
 func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
@@ -73,6 +78,8 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
 	fs.DurationVar(&c.retention, "retention", 720*time.Hour, "how long events, deliveries and attempts are kept (a pending delivery always is); 0 keeps everything")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as text (key=value) or json (one object per line)")
+	fs.StringVar(&c.opsURL, "ops-webhook-url", "", "where the platform gets operational events (webhook.disabled, delivery.exhausted, webhook.recovered); off when empty")
+	fs.StringVar(&c.opsSecret, "ops-webhook-secret", "", "the whsec_ secret that signs the operational events; required with --ops-webhook-url")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "serve Go's profiler at this address (e.g. 127.0.0.1:6060); off when empty")
 	fs.VisitAll(func(f *flag.Flag) {
 		if e := flagEnv[f.Name]; e != "" {
@@ -147,6 +154,14 @@ func (c *config) validate() error {
 	}
 	if c.retention < 0 {
 		return fmt.Errorf("--retention must be 0 (keep everything) or positive, such as 720h")
+	}
+	if (c.opsURL == "") != (c.opsSecret == "") {
+		return fmt.Errorf("--ops-webhook-url and --ops-webhook-secret go together: give both or neither")
+	}
+	if c.opsSecret != "" {
+		if _, err := webhook.NewSignerFromSecrets(c.opsSecret); err != nil || !strings.HasPrefix(c.opsSecret, "whsec_") {
+			return fmt.Errorf("--ops-webhook-secret: give a whsec_ secret (whsec_ and base64)")
+		}
 	}
 	if c.maxInFlight < 1 || c.perWebhook < 1 {
 		return fmt.Errorf("--max-in-flight and --max-in-flight-per-webhook must be at least 1")

@@ -49,6 +49,9 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{"--public-url", "hooks.example.com"},
 		{"--public-url", "ftp://hooks.example.com"},
 		{"extra-argument"},
+		{"--ops-webhook-url", "https://ops.example.com/hooks"},
+		{"--ops-webhook-secret", "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+		{"--ops-webhook-url", "https://ops.example.com/hooks", "--ops-webhook-secret", "not-a-secret"},
 	} {
 		var cfg config
 		if err := cfg.parse(cfg.flags("serve", &bytes.Buffer{}), args); err == nil {
