@@ -152,6 +152,8 @@ func runNodesBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer
 		}
 		return d
 	}
+	var wal0 string // WAL position: the WAL written per event (the whole server's)
+	pgConn.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&wal0)
 	allPG0 := allPostgresCPU()
 	pgLook()
 	node0 := nodeCPU()
@@ -193,6 +195,8 @@ func runNodesBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer
 	nodesUsed := nodeCPU() - node0
 	pgUsed := pgCPU()
 	allPGUsed := allPostgresCPU() - allPG0
+	var walBytes float64
+	pgConn.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::float8`, wal0).Scan(&walBytes)
 	var last int64
 	lat := make([]time.Duration, 0, bc.events)
 	for i := range rcv.arrivedAt {
@@ -220,6 +224,7 @@ func runNodesBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer
 	fmt.Fprintf(w, "%-44s %s\n", "nodes (user+sys)", perEvent(nodesUsed))
 	fmt.Fprintf(w, "%-44s %s\n", fmt.Sprintf("PostgreSQL backends of the nodes (%d)", len(pgSeen)), perEvent(pgUsed))
 	fmt.Fprintf(w, "%-44s %s\n", "all postgres processes (others' work too)", perEvent(allPGUsed))
+	fmt.Fprintf(w, "%-44s %12.0f bytes per event\n", "WAL written (the whole server's)", walBytes/float64(bc.events))
 	fmt.Fprintf(w, "%-44s %12d\n", "delivered twice", rcv.dupes.Load())
 	if bc.sizes {
 		return printSizes(ctx, w, cfg, bc.events)
