@@ -41,6 +41,8 @@ type benchConfig struct {
 	cpuProfile  string
 	hostile     bool          // the hostile-tenants scenario instead (bench_hostile.go)
 	hostileFor  time.Duration // how long its healthy tenant publishes
+	nodes       int           // serve processes instead of the service in process (bench_nodes.go)
+	sizes       bool          // print each table's and index's bytes per event after the run
 }
 
 // bench measures the service on this machine: the real HTTP API
@@ -62,6 +64,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&bc.cpuProfile, "cpuprofile", "", "write a CPU profile of the service's part of the run to this file")
 	fs.BoolVar(&bc.hostile, "hostile", false, "instead: five hostile tenants (101 held, endless 1xx, silent, drip-fed, 1 MB of headers) with 150 deliveries each while a healthy one publishes every 200 ms; then SIGTERM with a 3 s grace")
 	fs.DurationVar(&bc.hostileFor, "hostile-for", 20*time.Second, "with --hostile: how long the healthy tenant publishes")
+	fs.IntVar(&bc.nodes, "nodes", 0, "PostgreSQL only: run this many serve processes (this binary) on one fresh schema, publishes spread across them, and report their CPU and PostgreSQL's per delivered event")
+	fs.BoolVar(&bc.sizes, "sizes", false, "after the run, print each table's and index's size in bytes per event")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -79,6 +83,15 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if bc.rate > 0 && bc.mode != "single" {
 		return errors.New("bench: --rate needs --mode single")
+	}
+	if bc.nodes > 0 {
+		if bc.db == "sqlite" {
+			return errors.New("bench: --nodes needs --db postgres://…: nodes share one database, and a SQLite file belongs to one process")
+		}
+		if bc.backlog > 0 {
+			return errors.New("bench: --nodes and --backlog do not go together")
+		}
+		return runNodesBench(ctx, bc, stdout, stderr)
 	}
 	return runBench(ctx, bc, stdout, stderr)
 }
@@ -184,7 +197,7 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 	var published atomic.Int64
 	go benchProgress(stderr, bc.events, &published, &rcv.received, progressDone)
 	start := time.Now()
-	if err := benchPublish(ctx, client, base, a.adminToken, bc, publishedAt, &published); err != nil {
+	if err := benchPublish(ctx, client, []string{base}, a.adminToken, bc, publishedAt, &published); err != nil {
 		close(progressDone)
 		return err
 	}
@@ -236,6 +249,9 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 		fmt.Fprintf(w, "%-44s %12.0f bytes per event\n", "database size", float64(dbSize)/float64(bc.events))
 	}
 	fmt.Fprintf(w, "%-44s %12d\n", "delivered twice", rcv.dupes.Load())
+	if bc.sizes {
+		return printSizes(ctx, w, cfg, bc.events)
+	}
 	return nil
 }
 
@@ -379,7 +395,8 @@ func benchCall(client *http.Client, method, url, token, body string, want int, o
 }
 
 // benchPublish publishes every event, recording when each was sent.
-func benchPublish(ctx context.Context, client *http.Client, base, admin string, bc benchConfig, publishedAt []int64, published *atomic.Int64) error {
+// With several bases (nodes), request k goes to bases[k % len(bases)].
+func benchPublish(ctx context.Context, client *http.Client, bases []string, admin string, bc benchConfig, publishedAt []int64, published *atomic.Int64) error {
 	per := 1
 	path := "/v1/events"
 	if bc.mode == "batch" || bc.backlog > 0 {
@@ -412,7 +429,7 @@ func benchPublish(ctx context.Context, client *http.Client, base, admin string, 
 				for i := first; i < first+n; i++ {
 					publishedAt[i] = now
 				}
-				if err := benchCall(client, "POST", base+path, admin, body.String(), 202, nil); err != nil {
+				if err := benchCall(client, "POST", bases[(first/per)%len(bases)]+path, admin, body.String(), 202, nil); err != nil {
 					errs <- err
 					return
 				}
