@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/event"
 )
 
 // fields decodes a management body, a JSON object, into its members so
@@ -32,7 +33,7 @@ func (c *checker) fields(body []byte, known ...string) (map[string]json.RawMessa
 		return nil, otw.Errorf(otw.EMALFORMED, "malformed JSON: %v", err)
 	}
 	if trimmed[0] != '{' {
-		return nil, otw.Errorf(otw.EMALFORMED, "the body must be a JSON object, not %s", kindOf(trimmed[0]))
+		return nil, otw.Errorf(otw.EMALFORMED, "the body must be a JSON object, not %s", event.JSONKind(trimmed[0]))
 	}
 	checkUTF8 := !utf8.Valid(body)
 	m := make(map[string]json.RawMessage)
@@ -124,19 +125,4 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-// kindOf names the JSON value that starts with c, for an error message.
-func kindOf(c byte) string {
-	switch c {
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }

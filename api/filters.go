@@ -97,7 +97,7 @@ func parseFilterField(c *checker, eventType, name, path string, raw json.RawMess
 		v, isValue := event.FilterValue(item)
 		switch {
 		case !isValue:
-			c.fail(at, "must be a string or a number, not %s", kindOf(bytes.TrimSpace(item)[0]))
+			c.fail(at, "must be a string or a number, not %s", event.JSONKind(bytes.TrimSpace(item)[0]))
 			ok = false
 		case len(v) > maxFilterValue:
 			c.fail(at, "is longer than %d bytes", maxFilterValue)

@@ -35,7 +35,7 @@ func Parse(raw []byte) (Parsed, error) {
 		return Parsed{}, err
 	}
 	if b[0] != '{' {
-		return Parsed{}, otw.Errorf(otw.EMALFORMED, "event must be a JSON object, not %s", jsonKind(b[0]))
+		return Parsed{}, otw.Errorf(otw.EMALFORMED, "event must be a JSON object, not %s", JSONKind(b[0]))
 	}
 	p := getParser(b)
 	defer putParser(p)
@@ -61,7 +61,7 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 		return nil, err
 	}
 	if b[0] != '[' {
-		return nil, otw.Errorf(otw.EMALFORMED, "batch must be a JSON array of events, not %s", jsonKind(b[0]))
+		return nil, otw.Errorf(otw.EMALFORMED, "batch must be a JSON array of events, not %s", JSONKind(b[0]))
 	}
 	if b[1] == ']' {
 		return nil, otw.Invalid("batch is empty", otw.FieldError{Field: "batch", Message: "at least one event"})
@@ -284,8 +284,9 @@ func (p *parser) organizationID(i int) (int64, int) {
 	return id, end
 }
 
-// jsonKind names the JSON value that starts with c, for an error message.
-func jsonKind(c byte) string {
+// JSONKind names the JSON value that starts with c, for an error message
+// ("must be a JSON object, not an array").
+func JSONKind(c byte) string {
 	switch c {
 	case '{':
 		return "an object"
