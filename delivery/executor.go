@@ -38,6 +38,9 @@ type outcome struct {
 	// disable, when set, is why the webhook must be disabled after this
 	// result is written: 410 Gone, or failing for too long.
 	disable string
+	// disableKind says which rule disabled it, for the operational event:
+	// otw.OpsReasonGone or otw.OpsReasonFailing.
+	disableKind string
 	took    time.Duration // the request, to the nanosecond, for metrics
 	// slotFreed marks an outcome kept for a retried write whose slot was
 	// freed already, so other deliveries could go on meanwhile.

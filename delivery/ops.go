@@ -3,7 +3,6 @@ package delivery
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	otw "github.com/onetalk/onetalk-webhooks"
 	"github.com/onetalk/onetalk-webhooks/store"
@@ -40,12 +39,8 @@ func (c *completer) ops(ctx context.Context, outcomes []outcome, disabled map[in
 		switch {
 		case o.disable != "" && disabled[org] && !told[org]:
 			told[org] = true
-			reason := otw.OpsReasonFailing
-			if strings.Contains(o.disable, "410") {
-				reason = otw.OpsReasonGone
-			}
 			events = append(events, otw.NewOpsEvent(otw.OpsEvent{Type: otw.EventWebhookDisabled,
-				OrganizationID: org, Reason: reason, Message: o.disable}, attempt, now))
+				OrganizationID: org, Reason: o.disableKind, Message: o.disable}, attempt, now))
 		case o.disable == "" && r.Status == otw.DeliveryFailed:
 			events = append(events, otw.NewOpsEvent(otw.OpsEvent{Type: otw.EventDeliveryExhausted,
 				OrganizationID: org, DeliveryID: o.deliveryID, EventID: o.eventID, LastError: lastError(r.Attempt)}, attempt, now))

@@ -36,11 +36,12 @@ func (p rules) judge(c *store.Claimed, r response, started, ended time.Time) out
 		// Standard Webhooks: 410 means "stop sending"; the completer
 		// disables the webhook after writing this result.
 		res.Status = otw.DeliveryFailed
-		o.disable = "the endpoint answered 410 Gone"
+		o.disable, o.disableKind = "the endpoint answered 410 Gone", otw.OpsReasonGone
 	case c.FailingSince != nil && ended.Sub(*c.FailingSince) >= p.disableAfter:
 		res.Status = otw.DeliveryFailed
 		o.disable = fmt.Sprintf("no successful delivery since %s (%s)",
 			c.FailingSince.UTC().Format(time.RFC3339), p.disableAfter)
+		o.disableKind = otw.OpsReasonFailing
 	case n > len(p.schedule):
 		res.Status = otw.DeliveryFailed
 	default:
