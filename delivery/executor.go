@@ -41,7 +41,7 @@ type outcome struct {
 	// disableKind says which rule disabled it, for the operational event:
 	// otw.OpsReasonGone or otw.OpsReasonFailing.
 	disableKind string
-	took    time.Duration // the request, to the nanosecond, for metrics
+	took        time.Duration // the request, to the nanosecond, for metrics
 	// slotFreed marks an outcome kept for a retried write whose slot was
 	// freed already, so other deliveries could go on meanwhile.
 	slotFreed bool
