@@ -138,14 +138,11 @@ func benchEvent(i int) []byte {
 }
 
 func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) error {
-	rcv := &benchReceiver{arrivedAt: make([]atomic.Int64, bc.events)}
-	rln, err := net.Listen("tcp", "127.0.0.1:0")
+	rcv, rln, stopReceiver, err := startBenchReceiver(bc.events)
 	if err != nil {
 		return err
 	}
-	rsrv := &http.Server{Handler: rcv, ReadHeaderTimeout: 10 * time.Second}
-	go rsrv.Serve(rln)
-	defer rsrv.Close()
+	defer stopReceiver()
 	receiverURL := "http://" + rln.Addr().String() + "/hook"
 
 	cfg, cleanup, err := benchServiceConfig(ctx, bc.db)
@@ -526,4 +523,16 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// startBenchReceiver serves a receiver for n events on a free port of
+// 127.0.0.1 until stop.
+func startBenchReceiver(n int) (rcv *benchReceiver, ln net.Listener, stop func(), err error) {
+	rcv = &benchReceiver{arrivedAt: make([]atomic.Int64, n)}
+	if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, nil, nil, err
+	}
+	srv := &http.Server{Handler: rcv, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return rcv, ln, func() { srv.Close() }, nil
 }

@@ -29,14 +29,11 @@ import (
 // application_name the nodes connect with), so that a capacity model can
 // rest on it (docs/capacity.md).
 func runNodesBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) error {
-	rcv := &benchReceiver{arrivedAt: make([]atomic.Int64, bc.events)}
-	rln, err := net.Listen("tcp", "127.0.0.1:0")
+	rcv, rln, stopReceiver, err := startBenchReceiver(bc.events)
 	if err != nil {
 		return err
 	}
-	rsrv := &http.Server{Handler: rcv, ReadHeaderTimeout: 10 * time.Second}
-	go rsrv.Serve(rln)
-	defer rsrv.Close()
+	defer stopReceiver()
 	receiverURL := "http://" + rln.Addr().String() + "/hook"
 
 	cfg, cleanup, err := benchServiceConfig(ctx, bc.db)
