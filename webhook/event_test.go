@@ -3,20 +3,17 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
 )
 
-// examples are the service's own example events, the ones it sends on a
-// test delivery.
-const examples = "../event/examples"
-
+// readExample reads one of the service's own example events, the ones it
+// sends on a test delivery.
 func readExample(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(examples, name))
+	b, err := fs.ReadFile(Examples, name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
 )
 
 // caseResolved is the example case_resolved event of org.

@@ -16,19 +16,19 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/onetalk/onetalk-webhooks/api"
-	"github.com/onetalk/onetalk-webhooks/delivery"
-	"github.com/onetalk/onetalk-webhooks/ingest"
+	"github.com/onetalk/onetalk-webhooks/internal/api"
+	"github.com/onetalk/onetalk-webhooks/internal/delivery"
+	"github.com/onetalk/onetalk-webhooks/internal/ingest"
+	"github.com/onetalk/onetalk-webhooks/internal/metrics"
+	"github.com/onetalk/onetalk-webhooks/internal/netguard"
 	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
+	"github.com/onetalk/onetalk-webhooks/internal/retention"
+	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/postgres"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlite"
 	"github.com/onetalk/onetalk-webhooks/internal/tracing"
-	"github.com/onetalk/onetalk-webhooks/metrics"
-	"github.com/onetalk/onetalk-webhooks/netguard"
-	"github.com/onetalk/onetalk-webhooks/retention"
-	"github.com/onetalk/onetalk-webhooks/seal"
-	"github.com/onetalk/onetalk-webhooks/store"
-	"github.com/onetalk/onetalk-webhooks/store/postgres"
-	"github.com/onetalk/onetalk-webhooks/store/sqlite"
-	"github.com/onetalk/onetalk-webhooks/ui"
+	"github.com/onetalk/onetalk-webhooks/internal/ui"
 )
 
 // app is the service wired together: what serve runs and bench measures.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/delivery"
+	"github.com/onetalk/onetalk-webhooks/internal/delivery"
 	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	otw "github.com/onetalk/onetalk-webhooks"
-	"github.com/onetalk/onetalk-webhooks/seal"
-	"github.com/onetalk/onetalk-webhooks/store"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
 )
 
 // checkSecretKey refuses to serve with a secret key that cannot open the

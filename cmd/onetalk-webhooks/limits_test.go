@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
 )
 
 // Hostile shapes of request are answered with the status that names the

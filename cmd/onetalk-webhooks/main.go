@@ -12,7 +12,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	otw "github.com/onetalk/onetalk-webhooks"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
 )
 
 const usage = `onetalk-webhooks: stores, signs and delivers OneTalk webhook events.

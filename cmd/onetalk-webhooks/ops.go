@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	otw "github.com/onetalk/onetalk-webhooks"
-	"github.com/onetalk/onetalk-webhooks/api"
-	"github.com/onetalk/onetalk-webhooks/netguard"
-	"github.com/onetalk/onetalk-webhooks/seal"
-	"github.com/onetalk/onetalk-webhooks/store"
+	"github.com/onetalk/onetalk-webhooks/internal/api"
+	"github.com/onetalk/onetalk-webhooks/internal/netguard"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
 )
 
 // setupOps makes the platform's organization (otw.OpsOrganizationID) and

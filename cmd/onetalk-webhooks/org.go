@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
 )
 
 // orgTimeout bounds each call org create makes to the service.

@@ -39,11 +39,11 @@ func TestQuickStartAsWritten(t *testing.T) {
 	rewrite := strings.NewReplacer("go run ./cmd/onetalk-webhooks", binary, "8080", servePort, "9000", receiverPort)
 
 	dir := t.TempDir()
-	repoEvent, err := filepath.Abs(filepath.Join("..", "..", "event"))
+	repoEvent, err := filepath.Abs(filepath.Join("..", "..", "webhook"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(repoEvent, filepath.Join(dir, "event")); err != nil {
+	if err := os.Symlink(repoEvent, filepath.Join(dir, "webhook")); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"OTW_ADDR=127.0.0.1:" + servePort}

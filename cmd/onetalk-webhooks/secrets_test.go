@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
 )
 
 // secretRun is what one full run of the service handled: every secret that

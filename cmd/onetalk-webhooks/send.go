@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	otw "github.com/onetalk/onetalk-webhooks"
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 

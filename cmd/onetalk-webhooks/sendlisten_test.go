@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	otw "github.com/onetalk/onetalk-webhooks"
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/api"
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/api"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
 )
 
 // adminOnly are the routes only the admin token may call: an organization's

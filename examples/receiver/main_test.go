@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/event"
+	"github.com/onetalk/onetalk-webhooks/internal/event"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 )
 

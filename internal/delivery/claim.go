@@ -1,0 +1,290 @@
+package delivery
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
+
+// claim leases due deliveries for the room this node has and starts those
+// that may start. Each organization may hold up to its share's holdCap
+// (less when its webhook is rate limited), and in all the dispatcher holds
+// up to twice its workers. Beyond that, an organization holding nothing is
+// still claimed for, one delivery each up to the reserve per claim, so a
+// newcomer starts even while others hold all they may; what the node holds
+// then grows by one per organization with work, no more. full reports
+// that the claim was filled, so more work may be due.
+func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
+	now := d.cfg.Now()
+	d.mu.Lock()
+	// A retry that has come due is this claim's to take; if there is no
+	// room, the next claim (after a write frees some) takes it. Either way
+	// the wake-up is spent, or the loop would spin until room frees.
+	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
+		d.retryAt = time.Time{}
+	}
+	total, held := d.holdingLocked()
+	perOrg := d.share.holdCap(len(held) + 1) // +1: room for one more
+	room := 2*d.cfg.Workers - total
+	if room < d.share.reserve {
+		// Over budget: only organizations that hold nothing, one each.
+		room, perOrg = d.share.reserve, 1
+	}
+	for org, rate := range d.rates {
+		// A rate-limited webhook holds about two seconds of its turns:
+		// more would wait leased until their leases ran out.
+		if limited := min(perOrg, max(2, 2*rate)); limited < perOrg {
+			held[org] += perOrg - limited
+		}
+	}
+	d.mu.Unlock()
+	if room <= 0 {
+		return false, nil // the completer's hand-over wakes us
+	}
+	claimed, err := d.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{
+		Now: now, LeaseUntil: now.Add(d.LeaseTerm()), Limit: room,
+		PerOrganization: perOrg, Held: held,
+	})
+	if err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	d.addWaitingLocked(claimed)
+	d.mu.Unlock()
+	d.startWaiting()
+	return len(claimed) == room, nil
+}
+
+// startWaiting starts the waiting deliveries that may start, oldest claim
+// first within a webhook. Organizations that hold the fewest requests go
+// first, one request each per round, so scarce workers are shared max-min
+// fairly (see share). A delivery whose lease no longer covers a whole
+// request (it waited behind a slow endpoint) is given back instead: a
+// request must end within its lease. A rate-limited webhook's deliveries
+// wait for their turn, and a wake-up is set for it.
+func (d *Dispatcher) startWaiting() {
+	var start []*store.Claimed
+	var stale []store.Lease
+	type turn struct {
+		org int64
+		at  time.Time
+	}
+	var turns []turn
+	d.mu.Lock()
+	// Read under the lock: a time read before waiting for it would be
+	// stale, and a rate-limited webhook's next turn counted from it would
+	// come early.
+	now := d.cfg.Now()
+	latest := now.Add(d.cfg.Timeout + leaseMargin)
+	if !d.running {
+		// Stopped: what waited was given back, and Run may be past
+		// waiting for requests.
+		d.mu.Unlock()
+		return
+	}
+	reqCtx := d.reqCtx
+	orgs := make([]int64, 0, len(d.waiting))
+	for org := range d.waiting {
+		orgs = append(orgs, org)
+	}
+	slices.SortFunc(orgs, func(a, b int64) int { return d.busy[a] - d.busy[b] })
+	for progress := true; progress && d.inFlight < d.cfg.Workers; {
+		progress = false
+		for _, org := range orgs {
+			w := d.waiting[org]
+			for len(w) > 0 && w[0].LeaseUntil.Before(latest) {
+				stale = append(stale, w[0].Lease)
+				w = w[1:]
+			}
+			if len(w) == 0 || !d.share.mayStart(d.busy[org], d.inFlight) {
+				d.setWaitingLocked(org, w)
+				continue
+			}
+			if ok, at := d.pace.take(org, w[0].RateLimit, now); !ok {
+				if !d.paced[org] {
+					d.paced[org] = true
+					turns = append(turns, turn{org, at})
+				}
+				d.setWaitingLocked(org, w)
+				continue
+			}
+			start = append(start, w[0])
+			d.busy[org]++
+			d.inFlight++
+			d.setWaitingLocked(org, w[1:])
+			progress = true
+		}
+	}
+	// Counted before the lock is let go: stop, which sets running under
+	// it, is followed by a wait for every request counted here.
+	d.sending.Add(len(start))
+	d.mu.Unlock()
+	for _, c := range start {
+		go func() {
+			defer d.sending.Done()
+			// The completer frees the slot once the outcome is written
+			// or kept in its backlog: until then the lease is this
+			// node's, and counting it keeps what a crash can send twice
+			// within the limits.
+			d.results <- d.exec.execute(reqCtx, c)
+		}()
+	}
+	for _, t := range turns {
+		time.AfterFunc(max(t.at.Sub(now), 0), func() {
+			d.mu.Lock()
+			delete(d.paced, t.org)
+			d.mu.Unlock()
+			d.startWaiting()
+		})
+	}
+	if len(stale) > 0 {
+		// Not on the caller's way: startWaiting runs in a publish's
+		// hand-over and in the completer's write.
+		go func() {
+			d.giveBack(context.Background(), stale)
+			d.Notify() // due at once: the next claim takes them afresh
+		}()
+	}
+}
+
+// addWaitingLocked queues claimed deliveries to start, and notes their
+// webhooks' rate limits for the next claims.
+func (d *Dispatcher) addWaitingLocked(claimed []store.Claimed) {
+	for i := range claimed {
+		c := &claimed[i]
+		d.waiting[c.OrganizationID] = append(d.waiting[c.OrganizationID], c)
+		if c.RateLimit > 0 {
+			if len(d.rates) >= maxRates {
+				clear(d.rates)
+			}
+			d.rates[c.OrganizationID] = c.RateLimit
+		} else {
+			delete(d.rates, c.OrganizationID)
+		}
+	}
+}
+
+// maxRates bounds the rate limits remembered for claims.
+const maxRates = 10000
+
+// setWaitingLocked keeps w as what org waits with, and forgets an
+// organization left with nothing.
+func (d *Dispatcher) setWaitingLocked(org int64, w []*store.Claimed) {
+	if len(w) > 0 {
+		d.waiting[org] = w
+		return
+	}
+	delete(d.waiting, org)
+	d.pace.forget(org, d.cfg.Now())
+}
+
+// holdingLocked is what this dispatcher holds, in all and per
+// organization: deliveries in flight or waiting, and slots reserved for
+// an insert. A claim and Reserve count their room from it. d.mu must be
+// held.
+func (d *Dispatcher) holdingLocked() (total int, byOrg map[int64]int) {
+	byOrg = make(map[int64]int, len(d.busy)+len(d.waiting)+len(d.reserved))
+	for org, n := range d.busy {
+		byOrg[org] += n
+	}
+	for org, w := range d.waiting {
+		byOrg[org] += len(w)
+	}
+	for org, n := range d.reserved {
+		byOrg[org] += n
+	}
+	for _, n := range byOrg {
+		total += n
+	}
+	return total, byOrg
+}
+
+// Reserve promises free workers to an insert about to store events of
+// the organizations, as a store.Take: the insert leases fresh deliveries
+// into them and hands them over with Accept, so a new event is sent
+// without waiting for a claim. Only workers free right now, and that the
+// fair share lets each organization start, are promised, so what is
+// handed over starts at once. Nothing is promised outside Run.
+func (d *Dispatcher) Reserve(orgs []int64) store.Take {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running {
+		return store.Take{}
+	}
+	total, held := d.holdingLocked()
+	take := store.Take{LeaseUntil: d.cfg.Now().Add(d.LeaseTerm())}
+	for _, org := range orgs {
+		if _, ok := take.Room[org]; ok {
+			continue
+		}
+		n := 0
+		for d.share.mayStart(held[org]+n, total+n) {
+			n++
+		}
+		if n == 0 {
+			continue
+		}
+		if take.Room == nil {
+			take.Room = make(map[int64]int)
+		}
+		take.Room[org] = n
+		d.reserved[org] += n
+		total += n
+	}
+	return take
+}
+
+// Accept starts the deliveries an insert took into the slots Reserve
+// promised, and frees the slots it did not use. It must follow every
+// Reserve, with nothing when the insert failed.
+func (d *Dispatcher) Accept(take store.Take, taken []store.Claimed) {
+	d.mu.Lock()
+	for org, n := range take.Room {
+		if d.reserved[org] -= n; d.reserved[org] <= 0 {
+			delete(d.reserved, org)
+		}
+	}
+	running := d.running
+	if running {
+		d.addWaitingLocked(taken)
+	}
+	d.mu.Unlock()
+	if !running {
+		d.giveBack(context.Background(), store.Leases(taken)) // stopped meanwhile: for the next start
+		return
+	}
+	d.startWaiting()
+}
+
+// leaseMargin is what a lease must still have after a whole request, for
+// writing the outcome.
+const leaseMargin = 5 * time.Second
+
+// release frees the slots of outcomes the completer has written or kept,
+// and reports whether one of their organizations is running short of
+// waiting work, so that a claim should follow (a finished delivery may
+// also have let the next of its order key go). The waiting deliveries of
+// organizations in disable are dropped first: disabling records them
+// failed.
+func (d *Dispatcher) release(batch []outcome, disable map[int64]string) (claim bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for org := range disable {
+		delete(d.waiting, org)
+	}
+	d.inFlight -= len(batch)
+	for _, o := range batch {
+		org := o.result.OrganizationID
+		if d.busy[org]--; d.busy[org] <= 0 {
+			delete(d.busy, org)
+		}
+	}
+	for _, o := range batch {
+		if len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,198 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlite"
+)
+
+// faultyStore is a real SQLite store whose outcome writes fail while down
+// is set, as a full disk or a lost database makes them fail.
+type faultyStore struct {
+	*sqlite.Store
+	down   atomic.Bool
+	writes atomic.Int32
+	// poison, when set, is a delivery whose outcome the store refuses (a
+	// constraint it breaks), while it takes the others.
+	poison atomic.Int64
+}
+
+// errDiskFull is what the SQLite driver answers on a full disk.
+var errDiskFull = otw.Errorf(otw.EUNAVAILABLE, "the database is out of disk space")
+
+func (f *faultyStore) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
+	f.writes.Add(1)
+	if f.down.Load() {
+		return errDiskFull
+	}
+	for _, r := range results {
+		if r.DeliverySeq == f.poison.Load() {
+			return errors.New("FOREIGN KEY constraint failed")
+		}
+	}
+	return f.Store.CompleteAttempts(ctx, results)
+}
+
+// clock is a test's time, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// completerFixture is a dispatcher that is not running, on a faulty store
+// with n deliveries of organization 1 claimed and counted in flight as if
+// their requests had just ended.
+func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, []outcome) {
+	t.Helper()
+	ctx := t.Context()
+	s := OpenTestStore(t, "case_resolved", map[int64]string{1: "http://127.0.0.1:1/"})
+	clk := &clock{now: time.Now()}
+	now := clk.Now()
+	var events []otw.Event
+	for range n {
+		events = append(events, otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "case_resolved",
+			Body: []byte(`{}`), CreatedAt: now})
+	}
+	if _, _, err := s.InsertEvents(ctx, events, now, store.Take{}); err != nil {
+		t.Fatal(err)
+	}
+	f := &faultyStore{Store: s}
+	d := New(Config{Store: f, Client: &http.Client{}, Now: clk.Now, Timeout: time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	claimed, err := s.ClaimDeliveries(ctx, store.ClaimParams{Now: now, LeaseUntil: now.Add(d.LeaseTerm()), Limit: n, PerOrganization: n})
+	if err != nil || len(claimed) != n {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	var batch []outcome
+	for i := range claimed {
+		batch = append(batch, d.exec.rules.judge(&claimed[i], response{code: 200}, now, now))
+	}
+	d.inFlight, d.busy[1] = n, n
+	return d, f, clk, batch
+}
+
+// A write that fails keeps its outcomes and frees their slots, so other
+// deliveries go on; their leases are extended while the write is retried,
+// so no claim sends them again; once the store takes writes again, the
+// kept outcomes are written.
+func TestFailingWriteIsKeptAndDelaysOnlyItself(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d, f, clk, batch := completerFixture(t, 3)
+	c := d.done
+	f.down.Store(true)
+	if c.write(ctx, batch) {
+		t.Fatal("a failed write reported written")
+	}
+	if d.InFlight() != 0 || len(c.backlog) != 3 {
+		t.Fatalf("after a failed write: %d in flight, %d kept; want the slots freed and 3 kept", d.InFlight(), len(c.backlog))
+	}
+
+	// Past the lease: a retry extends what it keeps, so a claim finds
+	// nothing to take over.
+	clk.add(d.LeaseTerm() - time.Second)
+	if c.write(ctx, nil) {
+		t.Fatal("a failed retry reported written")
+	}
+	clk.add(2 * time.Second)
+	if again, err := f.Store.ClaimDeliveries(ctx, store.ClaimParams{Now: clk.Now(), LeaseUntil: clk.Now().Add(time.Minute),
+		Limit: 10, PerOrganization: 10}); err != nil || len(again) != 0 {
+		t.Fatalf("claimed %d past the first lease while the outcomes were kept (%v): they would be sent twice", len(again), err)
+	}
+
+	f.down.Store(false)
+	if !c.write(ctx, nil) {
+		t.Fatal("the retry failed with the store up")
+	}
+	if len(c.backlog) != 0 {
+		t.Fatalf("%d still kept after a successful write", len(c.backlog))
+	}
+	for _, o := range batch {
+		dl, err := f.Store.GetDelivery(ctx, 1, o.deliveryID)
+		if err != nil || dl.Status != otw.DeliverySucceeded || len(dl.Attempts) != 1 {
+			t.Fatalf("delivery after the kept write: %v, status %q, %d attempts; want succeeded with one", err, dl.Status, len(dl.Attempts))
+		}
+	}
+}
+
+// At shutdown with the store failing, Run still returns within the grace
+// and a moment, and says how many attempts it could not write.
+func TestRunStopsWithinTheGraceWhenWritesFail(t *testing.T) {
+	t.Parallel()
+	d, f, _, batch := completerFixture(t, 2)
+	f.down.Store(true)
+	d.cfg.ShutdownGrace = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(ctx) }()
+	for _, o := range batch {
+		d.results <- o
+	}
+	for f.writes.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	stopped := time.Now()
+	select {
+	case err := <-ran:
+		if took := time.Since(stopped); took > d.cfg.ShutdownGrace+writeMargin+time.Second {
+			t.Fatalf("Run took %s to stop with a grace of %s", took, d.cfg.ShutdownGrace)
+		}
+		if err == nil || !strings.Contains(err.Error(), "2 delivery attempts could not be written") || !errors.Is(err, errDiskFull) {
+			t.Fatalf("Run = %v, want it to say 2 attempts were not written, and why", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not stop with the store failing")
+	}
+}
+
+// An outcome the store keeps refusing (not an outage: it takes the others)
+// holds nothing up: the others are written at once, and it is dropped
+// after a few tries, its lease given back so the delivery is sent again.
+func TestRefusedOutcomeHoldsUpNoOther(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d, f, _, batch := completerFixture(t, 3)
+	c := d.done
+	f.poison.Store(batch[1].result.DeliverySeq)
+	if c.write(ctx, batch) {
+		t.Fatal("a write with a refused outcome reported everything written")
+	}
+	for _, i := range []int{0, 2} {
+		if dl, err := f.Store.GetDelivery(ctx, 1, batch[i].deliveryID); err != nil || dl.Status != otw.DeliverySucceeded {
+			t.Fatalf("outcome %d beside the refused one: %v, status %q; want written", i, err, dl.Status)
+		}
+	}
+	if len(c.backlog) != 1 || d.InFlight() != 0 {
+		t.Fatalf("%d kept, %d in flight; want the refused one kept and every slot free", len(c.backlog), d.InFlight())
+	}
+	for n := 2; n <= maxRefusals; n++ {
+		c.write(ctx, nil)
+	}
+	if len(c.backlog) != 0 {
+		t.Fatalf("still kept after %d refusals", maxRefusals)
+	}
+	// Given back: due again, claimable at once.
+	again, err := f.Store.ClaimDeliveries(ctx, store.ClaimParams{Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10, PerOrganization: 10})
+	if err != nil || len(again) != 1 || again[0].DeliveryID != batch[1].deliveryID {
+		t.Fatalf("claimed %d (%v) after the drop, want the refused delivery back", len(again), err)
+	}
+}

@@ -1,0 +1,228 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/netguard"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/tracing"
+	"go.opentelemetry.io/otel/trace"
+)
+
+const (
+	// keptBody is how much of a response is recorded with the attempt.
+	keptBody = 4 << 10
+	// drainBody is how much more is read (and dropped) so that the
+	// connection can be used again; beyond it the connection is closed.
+	drainBody = 64 << 10
+)
+
+// outcome is what the executor hands to the completer: a finished attempt,
+// or (aborted) a lease to give back because shutdown cut the request short.
+type outcome struct {
+	result  store.AttemptResult
+	aborted bool
+	// disable, when set, is why the webhook must be disabled after this
+	// result is written: 410 Gone, or failing for too long.
+	disable string
+	// disableKind says which rule disabled it, for the operational event:
+	// otw.OpsReasonGone or otw.OpsReasonFailing.
+	disableKind string
+	took        time.Duration // the request, to the nanosecond, for metrics
+	// slotFreed marks an outcome kept for a retried write whose slot was
+	// freed already, so other deliveries could go on meanwhile.
+	slotFreed bool
+	// refused counts the times the store refused this outcome written
+	// alone; deliveryID names it in the log when it is dropped.
+	refused    int
+	deliveryID string
+	// eventID and failingSince (the webhook's, when it was claimed) are
+	// for the operational events (see ops.go).
+	eventID      string
+	failingSince *time.Time
+}
+
+// executor turns one claimed delivery into an outcome: sign, send, judge.
+// It speaks HTTP only; the database is the claimer's and the completer's.
+type executor struct {
+	client    *http.Client
+	timeout   time.Duration
+	rules     rules
+	signers   *signerCache
+	userAgent string
+	// tracer, when set, makes a span of every attempt and sends its
+	// traceparent; nil is tracing off.
+	tracer trace.Tracer
+}
+
+// execute sends one delivery and decides what happens next. Every way a
+// receiver can answer, or not, ends within the timeout: the deadline
+// covers connecting, TLS, the headers, any 1xx and the body.
+func (x *executor) execute(ctx context.Context, c *store.Claimed) outcome {
+	var span trace.Span
+	if x.tracer != nil {
+		ctx, span = x.startAttempt(ctx, c)
+	}
+	started := x.rules.now()
+	r := x.send(ctx, c, started)
+	if r.err != nil && ctx.Err() != nil {
+		// Shutdown, not the receiver: no attempt is recorded, and the
+		// delivery is due again at once on the next start.
+		if span != nil {
+			endAttempt(span, r, "aborted by shutdown; sent again on the next start")
+		}
+		return outcome{result: store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID}, aborted: true,
+			deliveryID: c.DeliveryID}
+	}
+	o := x.rules.judge(c, r, started, x.rules.now())
+	if span != nil {
+		endAttempt(span, r, o.result.Attempt.Error)
+	}
+	return o
+}
+
+// response is what came back from one request: a status, or an error
+// when none did (or the answer could not count as one).
+type response struct {
+	code   int
+	body   string
+	header http.Header
+	err    error
+}
+
+// errSwitchingProtocols fails an attempt answered with 101: the
+// connection would then be the receiver's to hold for ever, and a webhook
+// is answered with a status of its own.
+var errSwitchingProtocols = errors.New("the endpoint answered 101 Switching Protocols; a webhook must answer with a final status (2xx), not switch protocols")
+
+// max1xx is how many informational responses (100 Continue, 102, 103) an
+// attempt takes before its final status; more fail it.
+const max1xx = 5
+
+// endless1xxError fails an attempt answered with informational responses
+// beyond max1xx.
+type endless1xxError struct{ last int }
+
+func (e endless1xxError) Error() string {
+	return fmt.Sprintf("the endpoint sent more than %d informational (1xx) responses and no final status; the last was %d %s",
+		max1xx, e.last, http.StatusText(e.last))
+}
+
+// send makes the HTTP request under the attempt's deadline and returns
+// the status code, the first 4 KiB of the body and the headers.
+func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) response {
+	signer, err := x.signers.get(c.Secret, c.PreviousSecret)
+	if err != nil {
+		return response{err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, x.timeout)
+	defer cancel()
+	informational := 0
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
+			if informational++; informational > max1xx {
+				return endless1xxError{last: code}
+			}
+			return nil
+		},
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Body))
+	if err != nil {
+		return response{err: err}
+	}
+	// Lower-case names as Standard Webhooks spells them; set directly so
+	// that they are not re-canonicalized on every request.
+	req.Header = http.Header{
+		"Content-Type":      {"application/json"},
+		"User-Agent":        {x.userAgent},
+		"webhook-id":        {c.EventID},
+		"webhook-timestamp": {strconv.FormatInt(now.Unix(), 10)},
+		"webhook-signature": {signer.Sign(c.EventID, now, c.Body)},
+	}
+	if x.tracer != nil {
+		// The receiver may join the trace: the attempt's span is its parent.
+		tracing.Inject(ctx, req.Header)
+	}
+	resp, err := x.client.Do(req)
+	if err != nil {
+		return response{err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The body is the raw connection now, out of the deadline's
+		// reach: close it unread.
+		return response{err: errSwitchingProtocols}
+	}
+	kept, err := io.ReadAll(io.LimitReader(resp.Body, keptBody))
+	if err == nil {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
+	}
+	// A status line and headers were received: the attempt is judged on
+	// them even when the body breaks off.
+	return response{code: resp.StatusCode, body: string(bytes.ToValidUTF8(kept, []byte("\uFFFD"))), header: resp.Header}
+}
+
+// describe turns a transport error into what the delivery log shows.
+func describe(err error, timeout time.Duration) string {
+	var ne net.Error
+	var endless endless1xxError
+	switch {
+	case errors.Is(err, netguard.ErrForbiddenAddress):
+		return unwrapURL(err).Error()
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return fmt.Sprintf("no complete answer within %s", timeout)
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		return fmt.Sprintf("the response headers were larger than %d KiB", maxResponseHeader>>10)
+	case errors.As(err, &endless):
+		return endless.Error() // without the transport's "connection broken" around it
+	}
+	return unwrapURL(err).Error()
+}
+
+// unwrapURL drops the "Post \"url\": " prefix that net/http adds.
+func unwrapURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// describeStatus is the log's error for a status that is not a success.
+func describeStatus(code int) string {
+	msg := "HTTP " + strconv.Itoa(code) + " " + http.StatusText(code)
+	if code >= 300 && code < 400 {
+		msg += ": redirects are not followed"
+	}
+	return msg
+}
+
+// attempt is the record of the response as attempt n: its error is the
+// transport's, or the status's when it is not a success.
+func (r response) attempt(n int, url string, started, ended time.Time, timeout time.Duration) otw.Attempt {
+	a := otw.Attempt{N: n, StartedAt: started, DurationMs: ended.Sub(started).Milliseconds(), ResponseBody: r.body, URL: url}
+	switch {
+	case r.err != nil:
+		a.Error = describe(r.err, timeout)
+	default:
+		code := r.code
+		a.StatusCode = &code
+		if code < 200 || code > 299 {
+			a.Error = describeStatus(code)
+		}
+	}
+	return a
+}

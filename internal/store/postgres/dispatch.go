@@ -1,0 +1,223 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
+
+// claimQuery leases due deliveries across organizations in one statement
+// and one round trip.
+//
+// Organizations are visited in a random order, each taking up to its room
+// ($5, the per-organization bound, less what this node holds of it: the
+// arrays $2 and $3), until the claim's limit $6 is reached. The outer
+// LIMIT stops the nested loop there, so an organization with less work than
+// its room leaves the rest to the next, and a random start shares a full
+// claim fairly between organizations over time.
+//
+// FOR UPDATE SKIP LOCKED is what lets nodes claim side by side: a row
+// another node is leasing right now is skipped, not waited for, and a row
+// it leased and committed a moment ago is re-read after locking and fails
+// the lease test. Either way no delivery is leased twice.
+//
+// The order rule: a delivery with an order key is eligible only when no
+// earlier delivery of the same key is still pending (being sent or waiting
+// for a retry). NOT EXISTS reads without locking, so an earlier delivery
+// that another node holds locked still counts as pending and still blocks.
+const claimQuery = `
+WITH picked AS (
+	SELECT c.seq
+	FROM (
+		SELECT w.organization_id AS org, $5::int - coalesce(b.held, 0) AS room
+		FROM webhooks w
+		LEFT JOIN unnest($2::bigint[], $3::int[]) AS b(org, held) ON b.org = w.organization_id
+		WHERE w.enabled AND w.state = 'active' AND $5::int - coalesce(b.held, 0) > 0
+		ORDER BY random()
+	) AS o
+	CROSS JOIN LATERAL (
+		SELECT d.seq FROM deliveries d
+		WHERE d.organization_id = o.org AND d.status = 'pending' AND d.next_attempt_at <= $1
+		  AND (d.lease_until IS NULL OR d.lease_until <= $1)
+		  AND (d.order_key = '' OR NOT EXISTS (
+				SELECT 1 FROM deliveries p
+				WHERE p.organization_id = d.organization_id AND p.order_key = d.order_key
+				  AND p.next_attempt_at IS NOT NULL AND p.seq < d.seq)) -- pending; see migration 002
+		ORDER BY d.next_attempt_at, d.seq
+		LIMIT o.room
+		FOR UPDATE OF d SKIP LOCKED
+	) AS c
+	LIMIT $6
+), leased AS (
+	UPDATE deliveries d SET lease_until = $4 FROM picked WHERE d.seq = picked.seq
+	RETURNING d.seq, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at, d.next_attempt_at
+)
+SELECT l.seq, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
+       e.body, e.trace_parent, w.url, w.secret,
+       CASE WHEN w.previous_secret_until > $1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
+FROM leased l
+JOIN events e ON e.seq = l.event_seq
+JOIN webhooks w ON w.organization_id = l.organization_id
+ORDER BY l.next_attempt_at, l.seq`
+
+// ClaimDeliveries needs no transaction: the claim statement commits its
+// own leases, and a lease is all that protects a delivery afterwards.
+func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
+	if p.Limit <= 0 {
+		return nil, nil
+	}
+	orgs, held := make([]int64, 0, len(p.Held)), make([]int32, 0, len(p.Held))
+	for org, n := range p.Held {
+		orgs, held = append(orgs, org), append(held, int32(n))
+	}
+	leaseUntil := ms(p.LeaseUntil)
+	// Planned for its own arguments each time (an unnamed statement): the
+	// generic plan of a cached statement walks the whole backlog and made
+	// each claim cost ~25 ms at 40,000 pending deliveries, against ~4 ms.
+	rows, err := s.pool.Query(ctx, claimQuery, pgx.QueryExecModeExec,
+		ms(p.Now), orgs, held, leaseUntil, p.PerOrganization, p.Limit)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Claimed, error) {
+		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(leaseUntil)}}
+		var created int64
+		var failing *int64
+		err := row.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
+			&c.AttemptCount, &created, &c.Body, &c.TraceParent, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
+		c.CreatedAt, c.FailingSince = fromMs(created), nullMs(failing)
+		return c, err
+	})
+	// On an error while reading, leases may be committed that nobody
+	// holds: they run out and the deliveries are claimed again.
+	return claimed, interpret(err)
+}
+
+func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	// In seq order, so two calls touching the same rows lock them in the
+	// same order.
+	results = slices.Clone(results)
+	slices.SortFunc(results, func(a, b store.AttemptResult) int { return cmp.Compare(a.DeliverySeq, b.DeliverySeq) })
+	n := len(results)
+	var (
+		seqs, leases, started, durations, ends = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		nums                                   = make([]int32, n)
+		codes                                  = make([]*int, n)
+		errs, statuses, urls                   = make([]string, n), make([]string, n), make([]string, n)
+		bodies                                 = make([][]byte, n)
+		nexts, dones                           = make([]*int64, n), make([]*int64, n)
+	)
+	for i, r := range results {
+		a := r.Attempt
+		seqs[i], leases[i], nums[i], started[i], durations[i] = r.DeliverySeq, ms(r.LeaseUntil), int32(a.N), ms(a.StartedAt), a.DurationMs
+		codes[i], errs[i], bodies[i], statuses[i] = a.StatusCode, text(a.Error), []byte(a.ResponseBody), r.Status
+		urls[i] = text(a.URL)
+		ends[i] = ms(a.StartedAt) + a.DurationMs
+		switch r.Status {
+		case otw.DeliveryPending:
+			next := ms(r.NextAttemptAt)
+			nexts[i] = &next
+		case otw.DeliverySucceeded:
+			dones[i] = &ends[i]
+		}
+	}
+	// One round trip, one implicit transaction: a batch without BEGIN runs
+	// as a single transaction up to its Sync.
+	b := &pgx.Batch{}
+	// Every attempt is recorded, leased or not: it happened.
+	// An outcome written again (its first commit's answer was lost) does
+	// not record its attempt twice: the same delivery, number and start
+	// is the same attempt.
+	b.Queue(`INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body, url)
+		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[], $8::text[])
+			AS u(seq, n, started_at, duration_ms, status_code, error, response_body, url)
+		WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_seq = u.seq AND a.n = u.n AND a.started_at = u.started_at)`,
+		seqs, nums, started, durations, codes, errs, bodies, urls)
+	// The delivery moves only if the lease is still ours (the fencing
+	// token). What moved moves its webhook's health: a success sets the
+	// last success and ends a failing streak, a failure (retry or final)
+	// starts one unless one is running.
+	b.Queue(`
+		WITH r AS (
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::text[], $8::bigint[], $9::bigint[])
+				AS r(seq, lease, status, n, next_attempt_at, status_code, error, succeeded_at, ended_at)
+		), moved AS (
+			UPDATE deliveries d SET status = r.status, attempt_count = r.n, next_attempt_at = r.next_attempt_at, lease_until = NULL,
+				last_status_code = r.status_code, last_error = r.error, succeeded_at = r.succeeded_at
+			FROM r WHERE d.seq = r.seq AND d.lease_until = r.lease
+			RETURNING d.organization_id, d.status, r.ended_at
+		)
+		UPDATE webhooks w SET
+			last_success_at = CASE WHEN m.succeeded IS NULL THEN w.last_success_at ELSE greatest(coalesce(w.last_success_at, 0), m.succeeded) END,
+			failing_since = CASE WHEN m.succeeded IS NULL THEN coalesce(w.failing_since, m.failed) END
+		FROM (
+			SELECT organization_id,
+			       max(ended_at) FILTER (WHERE status = 'succeeded') AS succeeded,
+			       min(ended_at) FILTER (WHERE status <> 'succeeded') AS failed
+			FROM moved GROUP BY organization_id
+		) AS m
+		WHERE w.organization_id = m.organization_id`,
+		seqs, leases, statuses, nums, nexts, codes, errs, dones, ends)
+	return s.failed(s.pool.SendBatch(ctx, b).Close())
+}
+
+func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) error {
+	if len(leases) == 0 {
+		return nil
+	}
+	seqs, untils := make([]int64, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		seqs[i], untils[i] = l.DeliverySeq, ms(l.LeaseUntil)
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE deliveries d SET lease_until = NULL
+			FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
+			WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'`, seqs, untils)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		// Another node can send them now, instead of at its next poll.
+		return notify(ctx, tx)
+	})
+}
+
+// ExtendLeases moves the leases that are still current: lease_until is the
+// fencing token, so a lease taken over or ended is left alone.
+func (s *Store) ExtendLeases(ctx context.Context, leases []store.Lease, until time.Time) ([]bool, error) {
+	moved := make([]bool, len(leases))
+	if len(leases) == 0 {
+		return moved, nil
+	}
+	seqs, untils := make([]int64, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		seqs[i], untils[i] = l.DeliverySeq, ms(l.LeaseUntil)
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE deliveries d SET lease_until = $3
+		FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
+		WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'
+		RETURNING d.seq`, seqs, untils, ms(until))
+	if err != nil {
+		return nil, interpret(err)
+	}
+	extended, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, interpret(err)
+	}
+	at := make(map[int64]bool, len(extended))
+	for _, seq := range extended {
+		at[seq] = true
+	}
+	for i, l := range leases {
+		moved[i] = at[l.DeliverySeq]
+	}
+	return moved, nil
+}

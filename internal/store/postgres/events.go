@@ -1,0 +1,393 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onetalk/onetalk-webhooks/internal/event"
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
+
+// insertEventsQuery stores a whole batch in one statement: the columns
+// arrive as arrays, one element per event, the delivery's columns NULL for
+// an event without one. Delivery seqs are handed out in event order (the
+// ORDER BY), because the order rule compares seqs.
+//
+// A candidate to take ($13, see store.Take) is leased until $14 when no
+// delivery of its order key is pending yet (the statement's snapshot holds
+// none of the batch's own rows), in order, up to its organization's room
+// (the arrays $15 and $16); the taken ones come back.
+const insertEventsQuery = `
+WITH input AS (
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::bigint[],
+	                     $8::text[], $9::text[], $10::bigint[], $11::text[], $13::bool[], $17::text[]) WITH ORDINALITY
+		AS i(id, organization_id, type, order_key, body, idempotency_key, created_at,
+		     delivery_id, status, next_attempt_at, last_error, take, trace_parent, n)
+), ev AS (
+	INSERT INTO events (id, organization_id, type, order_key, body, idempotency_key, created_at, trace_parent)
+	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at, coalesce(trace_parent, '')
+	FROM input ORDER BY n
+	RETURNING seq, id
+), first_in_line AS (
+	-- One probe of deliveries_order per candidate, whatever the plan
+	-- (TestInsertProbesTheOrderIndex).
+	SELECT i.n, row_number() OVER (PARTITION BY i.organization_id ORDER BY i.n) AS k, i.organization_id
+	FROM (SELECT * FROM input WHERE take) AS i
+	LEFT JOIN LATERAL (
+		SELECT true AS waits FROM deliveries p
+		WHERE p.organization_id = i.organization_id AND p.order_key = i.order_key
+		  AND p.next_attempt_at IS NOT NULL -- pending; see migration 002
+		LIMIT 1
+	) AS w ON i.order_key <> ''
+	WHERE w.waits IS NULL
+), taken AS (
+	SELECT f.n FROM first_in_line f
+	JOIN unnest($15::bigint[], $16::int[]) AS r(org, room) ON r.org = f.organization_id
+	WHERE f.k <= r.room
+), dl AS (
+	INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at, lease_until)
+	SELECT i.delivery_id, ev.seq, i.organization_id, i.type, i.order_key, i.status, i.next_attempt_at, i.last_error, $12,
+	       CASE WHEN t.n IS NOT NULL THEN $14::bigint END
+	FROM input i JOIN ev ON ev.id = i.id LEFT JOIN taken t ON t.n = i.n
+	WHERE i.delivery_id IS NOT NULL
+	ORDER BY ev.seq
+	RETURNING id, seq, lease_until
+)
+SELECT id, seq FROM dl WHERE lease_until IS NOT NULL`
+
+// route is what InsertEvents needs to know of an organization's webhook,
+// and what a taken delivery needs to be sent.
+type route struct {
+	org, exists    bool // the organization, and its webhook
+	enabled        bool // switched on by the organization
+	disabled       bool // state disabled: switched off by the service
+	disabledReason string
+	events         []string
+	url            string
+	secret         []byte
+	previousSecret []byte // nil outside a rotation
+	failingSince   *time.Time
+	rateLimit      int           // 0 is none
+	filter         *event.Filter // nil: none
+}
+
+// decide reports whether the webhook takes e (switched on, subscribed to
+// its type, and the type's filters pass it) and, if it is not sent, why
+// ("" when it is). The filters are matched once, and only for a type the
+// webhook subscribes to.
+func (r route) decide(e *otw.Event) (wants bool, reason string) {
+	subscribed := slices.Contains(r.events, e.Type)
+	passes := !subscribed || r.filter.Match(e.Type, e.Body)
+	return r.enabled && subscribed && passes,
+		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
+}
+
+func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
+	out := make([]store.Inserted, len(events))
+	if !slices.ContainsFunc(events, func(e otw.Event) bool { return e.IdempotencyKey != "" }) {
+		// Nothing to read under a lock: the routes are read first and the
+		// events and deliveries written by one statement, a transaction of
+		// its own, in two round trips instead of four (no BEGIN, no
+		// COMMIT). Read inside a transaction the routes would be no
+		// fresher: in READ COMMITTED each statement takes its own snapshot.
+		fresh := make([]int, len(events))
+		for i := range fresh {
+			fresh[i] = i
+		}
+		taken, due, err := insertRows(ctx, s.pool, events, fresh, out, now, take)
+		if err != nil {
+			return nil, nil, s.failed(err)
+		}
+		s.faults.Clear() // a publish commits again
+		if due > len(taken) {
+			// The rest is for any node's claim. The events are committed
+			// whatever happens here: a lost notification costs a poll
+			// interval, not an event, so its error is not the caller's.
+			_ = notify(ctx, s.pool)
+		}
+		return out, taken, nil
+	}
+	var taken []store.Claimed
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		fresh, err := resolveIdempotency(ctx, tx, events, out, now)
+		if err == nil {
+			err = explainExisting(ctx, tx, events, out, now)
+		}
+		if err != nil || len(fresh) == 0 {
+			taken = nil
+			return err
+		}
+		var due int
+		if taken, due, err = insertRows(ctx, tx, events, fresh, out, now, take); err != nil {
+			return err
+		}
+		if due > len(taken) {
+			return notify(ctx, tx) // the rest is for any node's claim
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.faults.Clear()
+	return out, taken, nil
+}
+
+// insertRows stores events[fresh] with their deliveries in one statement,
+// fills out for them, and returns the deliveries it took and how many
+// pending deliveries it made.
+func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int, out []store.Inserted, now time.Time, take store.Take) (taken []store.Claimed, due int, err error) {
+	routes, err := loadRoutes(ctx, q, events, fresh, now)
+	if err != nil {
+		return nil, 0, err
+	}
+	pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
+	for _, i := range fresh {
+		r := routes[events[i].OrganizationID]
+		wanted[i], reasons[i] = r.decide(&events[i])
+		pending[i] = wanted[i] && !r.disabled
+	}
+	want := take.Candidates(events, func(i int) bool { return pending[i] })
+	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
+	for org, n := range take.Room {
+		roomOrgs, rooms = append(roomOrgs, org), append(rooms, int32(n))
+	}
+	n := len(fresh)
+	var (
+		ids, types, orderKeys = make([]string, n), make([]string, n), make([]string, n)
+		orgs, created         = make([]int64, n), make([]int64, n)
+		bodies                = make([][]byte, n)
+		keys                  = make([]*string, n)
+		dlvIDs, statuses      = make([]*string, n), make([]*string, n)
+		nexts                 = make([]*int64, n)
+		lastErrors            = make([]*string, n)
+		takes                 = make([]bool, n)
+		byDelivery            = make(map[string]int) // event index by delivery ID, of the candidates
+		// traceParents stays nil (NULL, stored as '') unless an event
+		// has one: tracing off costs nothing.
+		traceParents []string
+	)
+	nowMs := ms(now)
+	for j, i := range fresh {
+		e := &events[i]
+		ids[j], orgs[j], types[j], orderKeys[j], bodies[j], created[j] = e.ID, e.OrganizationID, e.Type, e.OrderKey, e.Body, ms(e.CreatedAt)
+		if k := store.IdempotencyKey(e); k != "" {
+			keys[j] = &k
+		}
+		if e.TraceParent != "" {
+			if traceParents == nil {
+				traceParents = make([]string, n)
+			}
+			traceParents[j] = e.TraceParent
+		}
+		out[i].EventID = e.ID
+		r := routes[e.OrganizationID]
+		out[i].NotDelivered = reasons[i]
+		if !wanted[i] {
+			continue
+		}
+		id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
+		if r.disabled {
+			// Recorded, not dropped: the log shows it and recover
+			// sends it once the webhook is active again.
+			status, lastError = otw.DeliveryFailed, r.disabledReason
+		} else {
+			nexts[j] = &nowMs
+			due++
+		}
+		out[i].DeliveryID = id
+		dlvIDs[j], statuses[j], lastErrors[j] = &id, &status, &lastError
+		if want != nil && want[i] {
+			takes[j] = true
+			byDelivery[id] = i
+		}
+	}
+	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
+		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms, traceParents)
+	if err != nil {
+		return nil, 0, err
+	}
+	var id string
+	var seq int64
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+		i := byDelivery[id]
+		e, r := &events[i], routes[events[i].OrganizationID]
+		out[i].Taken = true
+		taken = append(taken, store.Claimed{
+			Lease:      store.Lease{DeliverySeq: seq, LeaseUntil: fromMs(ms(take.LeaseUntil))},
+			DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
+			OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
+			Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince, RateLimit: r.rateLimit,
+			TraceParent: e.TraceParent,
+		})
+		return nil
+	}); err != nil {
+		return nil, 0, err
+	}
+	return taken, due, nil
+}
+
+// resolveIdempotency fills out[i] for events whose key was used within the
+// window and returns the indexes of the events still to insert.
+//
+// Two nodes may take the same key at the same moment. Each first takes a
+// transaction-scoped advisory lock on every key of the batch, so the second
+// waits until the first commits and then finds its event: the lookup is a
+// later statement, and in READ COMMITTED each statement sees what was
+// committed before it began. The locks are taken in one sorted pass so two
+// batches sharing keys cannot deadlock.
+func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out []store.Inserted, now time.Time) ([]int, error) {
+	fresh := make([]int, 0, len(events))
+	var keys []string
+	for i := range events {
+		if k := store.IdempotencyKey(&events[i]); k != "" {
+			keys = append(keys, k)
+		} else {
+			fresh = append(fresh, i)
+		}
+	}
+	if len(keys) == 0 {
+		return fresh, nil
+	}
+	if _, err := tx.Exec(ctx, `SELECT count(pg_advisory_xact_lock($1, h))
+		FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS sorted`, lockIdempotency, keys); err != nil {
+		return nil, err
+	}
+	type first struct {
+		id, delivery string
+		body         []byte
+	}
+	found := make(map[string]first, len(keys))
+	rows, err := tx.Query(ctx, `
+		SELECT DISTINCT ON (e.idempotency_key) e.idempotency_key, e.id, e.body, coalesce(d.id, '')
+		FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
+		WHERE e.idempotency_key = ANY($1) AND e.created_at > $2
+		ORDER BY e.idempotency_key, e.seq, d.seq`, append(keys, store.BatchProbes(events)...), ms(now.Add(-store.IdempotencyWindow)))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var key string
+		var f first
+		if err := rows.Scan(&key, &f.id, &f.body, &f.delivery); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		found[key] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := store.BatchRule(events, func(key string) bool { _, ok := found[key]; return ok }); err != nil {
+		return nil, err
+	}
+	fresh = fresh[:0]
+	for i := range events {
+		e := &events[i]
+		key := store.IdempotencyKey(e)
+		f, ok := found[key]
+		switch {
+		case key == "" || !ok:
+			fresh = append(fresh, i)
+		case !bytes.Equal(f.body, e.Body):
+			return nil, store.ReusedKey()
+		default:
+			out[i] = store.Inserted{EventID: f.id, DeliveryID: f.delivery, Existing: true}
+		}
+	}
+	return fresh, nil
+}
+
+// explainExisting says why, as of now, the events found by their
+// idempotency key without a delivery are not sent.
+func explainExisting(ctx context.Context, q querier, events []otw.Event, out []store.Inserted, now time.Time) error {
+	var idx []int
+	for i := range out {
+		if out[i].Existing && out[i].DeliveryID == "" {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return nil
+	}
+	routes, err := loadRoutes(ctx, q, events, idx, now)
+	if err != nil {
+		return err
+	}
+	for _, i := range idx {
+		_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
+	}
+	return nil
+}
+
+// loadRoutes reads the webhooks of the organizations of events[idx] in one
+// query, and only when some have none, which of those exist in another.
+func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, now time.Time) (map[int64]route, error) {
+	seen := make(map[int64]bool)
+	var orgs []int64
+	for _, i := range idx {
+		if org := events[i].OrganizationID; !seen[org] {
+			seen[org] = true
+			orgs = append(orgs, org)
+		}
+	}
+	rows, err := q.Query(ctx, `SELECT organization_id, enabled, subscribed_events, state, disabled_reason, url, secret,
+			CASE WHEN previous_secret_until > $2 THEN previous_secret END, failing_since, coalesce(rate_limit, 0),
+			coalesce(filters::text, '')
+		FROM webhooks WHERE organization_id = ANY($1)`, orgs, ms(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	routes := make(map[int64]route)
+	for rows.Next() {
+		var org int64
+		var r route
+		var state, filters string
+		var failing *int64
+		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit, &filters); err != nil {
+			return nil, err
+		}
+		var err error
+		if r.filter, err = store.CompiledFilter(filters); err != nil {
+			return nil, err
+		}
+		r.org, r.exists, r.failingSince = true, true, nullMs(failing) // a webhook references its organization
+		if r.disabled = state == otw.WebhookDisabled; !r.disabled {
+			r.disabledReason = ""
+		}
+		routes[org] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	var missing []int64
+	for _, org := range orgs {
+		if _, ok := routes[org]; !ok {
+			missing = append(missing, org)
+		}
+	}
+	if len(missing) == 0 {
+		return routes, nil
+	}
+	// Rare enough (a publish for an organization without a webhook) to
+	// cost a round trip of its own.
+	found, err := q.Query(ctx, `SELECT id FROM organizations WHERE id = ANY($1)`, missing)
+	if err != nil {
+		return nil, err
+	}
+	var org int64
+	if _, err := pgx.ForEachRow(found, []any{&org}, func() error {
+		routes[org] = route{org: true}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return routes, nil
+}

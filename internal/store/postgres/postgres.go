@@ -1,0 +1,158 @@
+// Package postgres is the store for several nodes on one database. Any
+// number of `serve` processes may open the same database: they share the
+// delivery work through row locks and leases, never through memory.
+//
+//   - Claims take rows with FOR UPDATE SKIP LOCKED, so two nodes never
+//     lease the same delivery, and a node that dies gives its work back when
+//     the lease runs out (nothing is released at Open: the other nodes'
+//     leases are live).
+//   - Idempotency keys are serialized with a transaction-scoped advisory lock
+//     on the key, so two nodes cannot both insert the "first" event.
+//   - Writes that make work due send a notification that Listen turns into a
+//     wake-up, so other nodes start on new events without polling hard.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock classes (the first key of the two-key form), so that this
+// service's locks never meet another application's on the same database.
+const (
+	lockMigrate     = 0x6f74_7701 // "otw" 1
+	lockIdempotency = 0x6f74_7702
+)
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	pool *pgxpool.Pool
+	// faults is the last write that failed for want of the database, for
+	// CheckWrite.
+	faults store.Faults
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://…; pool settings such
+// as pool_max_conns may be given in it) and brings the schema up to date.
+// Several nodes may open the same database at once: the migrations run
+// under an advisory lock, so exactly one applies each of them.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// Not the driver's message: it quotes the URL, password and all,
+		// when it cannot tell where the password ends.
+		return nil, errors.New("postgres: the database URL does not parse (want postgres://user:password@host:port/database?options)")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	ms, err := store.LoadMigrations(sub)
+	if err != nil {
+		return err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: connect: %w", err)
+	}
+	defer conn.Release()
+	// A session lock, held across the per-migration transactions. Keyed by
+	// the schema as well, so databases holding several installations (the
+	// tests do) only wait for their own.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, lockMigrate); err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, lockMigrate)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("postgres: migrations table: %w", err)
+	}
+	for _, m := range ms {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			var done bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil || done {
+				return err
+			}
+			// Simple protocol: a migration file holds several statements.
+			if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, m.Version, m.Name, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return interpret(s.pool.Ping(ctx)) }
+
+// Close closes the pool. A running Listen stops with its context, not here.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// tx runs fn in a transaction, committing when it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.failed(pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// failed interprets a write's error and remembers it for CheckWrite when
+// the database was unavailable.
+func (s *Store) failed(cause error) error {
+	err := interpret(cause)
+	s.faults.Record(cause, err)
+	return err
+}
+
+// interpret turns driver errors into domain errors, in one place.
+func interpret(err error) error {
+	var pe *pgconn.PgError
+	var e *otw.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &e):
+		return err
+	case errors.Is(err, pgx.ErrNoRows):
+		return otw.Errorf(otw.ENOTFOUND, "not found")
+	case errors.As(err, &pe) && pe.Code == "23505": // unique_violation
+		return &otw.Error{Code: otw.ECONFLICT, Message: "already exists"}
+	}
+	if e := unavailable(err); e != nil {
+		return e
+	}
+	return fmt.Errorf("postgres: %w", err)
+}

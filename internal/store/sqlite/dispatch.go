@@ -1,0 +1,204 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
+
+// orgsWithWork lists the organizations that have a due delivery and an
+// active webhook, with what sending needs of the webhook: one index probe
+// per webhook. ?2 is the JSON array of the leased deliveries (see
+// leaseTable), ?3 the horizon (see Store.horizon).
+const orgsWithWork = `
+SELECT w.organization_id, w.url, w.secret,
+       CASE WHEN w.previous_secret_until > ?1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
+FROM webhooks w
+WHERE w.enabled AND w.state = 'active' AND EXISTS (
+	SELECT 1 FROM deliveries d
+	WHERE d.organization_id = w.organization_id AND d.status = 'pending' AND d.next_attempt_at <= ?1
+	  AND d.seq <= ?3 AND d.seq NOT IN (SELECT value FROM json_each(?2)))`
+
+// claimQuery picks one organization's due deliveries. A delivery with an
+// order key is only eligible when no earlier delivery of the same key is
+// still pending (being sent or waiting for a retry): that one rule gives
+// order per message and per case, while other keys go on.
+const claimQuery = `
+SELECT d.seq, d.id, e.id, d.event_type, d.order_key, d.attempt_count, d.created_at, e.body, e.trace_parent
+FROM deliveries d
+JOIN events e ON e.seq = d.event_seq
+WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?1
+  AND d.seq <= ?5 AND d.seq NOT IN (SELECT value FROM json_each(?4))
+  AND (d.order_key = '' OR NOT EXISTS (
+        SELECT 1 FROM deliveries p INDEXED BY deliveries_order
+        WHERE p.organization_id = d.organization_id AND p.order_key = d.order_key
+          AND p.status = 'pending' AND p.seq < d.seq))
+ORDER BY d.next_attempt_at, d.seq
+LIMIT ?3`
+
+// endpoint is what sending needs of an organization's webhook.
+type endpoint struct {
+	org            int64
+	url            string
+	secret         []byte
+	previousSecret []byte // nil outside a rotation
+	failingSince   *time.Time
+	rateLimit      int // 0 is none
+}
+
+// claimed starts a store.Claimed of the endpoint, leased until then; the
+// caller fills in the delivery.
+func (ep endpoint) claimed(leaseUntil time.Time) store.Claimed {
+	return store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(leaseUntil))}, OrganizationID: ep.org,
+		URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince, RateLimit: ep.rateLimit}
+}
+
+// ClaimDeliveries reads on the reader pool and leases in memory: the
+// writer is not involved (see leaseTable and Store.horizon). Claims run one
+// at a time, so that two never read the same delivery as free.
+func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
+	s.claiming.Lock()
+	defer s.claiming.Unlock()
+	horizon := s.horizon.Load() // before the leases: see Store.horizon
+	held := s.leases.held(ms(p.Now))
+	orgs, err := s.endpointsWithWork(ctx, p.Now, held, horizon)
+	if err != nil {
+		return nil, interpret(err)
+	}
+	// A random start shares the claim fairly when more organizations
+	// have work than the claim has room for.
+	rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
+	var claimed []store.Claimed
+	for _, ep := range orgs {
+		room := min(p.PerOrganization-p.Held[ep.org], p.Limit-len(claimed))
+		if room <= 0 {
+			continue
+		}
+		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, ep, room, held, horizon, p); err != nil {
+			return nil, interpret(err)
+		}
+	}
+	s.leases.take(claimed)
+	return claimed, nil
+}
+
+func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held string, horizon int64) ([]endpoint, error) {
+	rows, err := s.reads[orgsWithWork].QueryContext(ctx, ms(now), held, horizon)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []endpoint
+	for rows.Next() {
+		var ep endpoint
+		var failing sql.NullInt64
+		if err := rows.Scan(&ep.org, &ep.url, &ep.secret, &ep.previousSecret, &failing, &ep.rateLimit); err != nil {
+			return nil, err
+		}
+		ep.failingSince = nullMs(failing)
+		out = append(out, ep)
+	}
+	return out, rows.Err()
+}
+
+func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endpoint, room int, held string, horizon int64, p store.ClaimParams) ([]store.Claimed, error) {
+	rows, err := q.QueryContext(ctx, ms(p.Now), ep.org, room, held, horizon)
+	if err != nil {
+		return claimed, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c := ep.claimed(p.LeaseUntil)
+		var created int64
+		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.EventType, &c.OrderKey,
+			&c.AttemptCount, &created, &c.Body, &c.TraceParent); err != nil {
+			return claimed, err
+		}
+		c.CreatedAt = fromMs(created)
+		claimed = append(claimed, c)
+	}
+	return claimed, rows.Err()
+}
+
+func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	owned := s.leases.beginWrite(results)
+	err := s.dispatchTx(ctx, func(tx *sql.Tx) error {
+		rest := results
+		for _, n := range chunks(len(results)) {
+			chunk := rest[:n]
+			rest = rest[n:]
+			args := make([]any, 0, n*8)
+			for _, r := range chunk {
+				a := r.Attempt
+				args = append(args, r.DeliverySeq, a.N, ms(a.StartedAt), a.DurationMs, a.StatusCode, a.Error, a.ResponseBody, a.URL)
+			}
+			if _, err := s.stmt(ctx, tx, insertAttemptsSQL(n)).ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		}
+		upd := s.stmt(ctx, tx, outcomeUpdate)
+		// Per webhook: the latest success, or the first failure.
+		succeeded, failed := make(map[int64]int64), make(map[int64]int64)
+		for i, r := range results {
+			if !owned[i] {
+				continue // the lease was taken over: the attempt only
+			}
+			var next, done any
+			at := ms(r.Attempt.StartedAt) + r.Attempt.DurationMs
+			switch r.Status {
+			case otw.DeliveryPending:
+				next = ms(r.NextAttemptAt)
+			case otw.DeliverySucceeded:
+				done = at
+			}
+			res, err := upd.ExecContext(ctx, r.Status, r.Attempt.N, next, r.Attempt.StatusCode, r.Attempt.Error, done, r.DeliverySeq)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if done != nil {
+				succeeded[r.OrganizationID] = max(succeeded[r.OrganizationID], at)
+			} else if f, ok := failed[r.OrganizationID]; !ok || at < f {
+				failed[r.OrganizationID] = at
+			}
+		}
+		success, failure := s.stmt(ctx, tx, successUpdate), s.stmt(ctx, tx, failureUpdate)
+		for org, at := range succeeded {
+			if _, err := success.ExecContext(ctx, at, org); err != nil {
+				return err
+			}
+		}
+		for org, at := range failed {
+			if _, ok := succeeded[org]; ok {
+				continue // a success in the same batch: not failing
+			}
+			if _, err := failure.ExecContext(ctx, at, org); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	s.leases.endWrite(results, owned, err == nil)
+	return err
+}
+
+// ReleaseDeliveries ends the leases; the deliveries were due already.
+func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) error {
+	s.leases.release(leases)
+	return nil
+}
+
+// ExtendLeases moves current leases in memory: it writes nothing, so it
+// works on a full disk too.
+func (s *Store) ExtendLeases(ctx context.Context, leases []store.Lease, until time.Time) ([]bool, error) {
+	return s.leases.extend(leases, ms(until)), nil
+}

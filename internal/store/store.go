@@ -1,0 +1,447 @@
+// Package store is the one boundary between the service and its database.
+// Each driver (store/sqlite, store/postgres) implements Store, and
+// store/storetest holds the suite that every driver must pass, so the
+// engine above never asks which database it is on.
+//
+// Times are stored as Unix milliseconds. "No rows" is otw.ENOTFOUND.
+package store
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+)
+
+// Store is implemented by each database driver. Every method is safe for
+// concurrent use.
+type Store interface {
+	// CreateOrganization inserts the organization and its first API key in
+	// one transaction. ECONFLICT when the ID is taken.
+	CreateOrganization(ctx context.Context, org otw.Organization, key otw.APIKey) error
+	GetOrganization(ctx context.Context, id int64) (otw.Organization, error)
+	// ListOrganizations returns organizations in ID order, from the one
+	// after the cursor, and the cursor of the next page ("" on the last
+	// one): what an admin picks from.
+	ListOrganizations(ctx context.Context, p PageParams) (page []otw.Organization, next string, err error)
+	// CreateAPIKey: ENOTFOUND when the organization does not exist.
+	CreateAPIKey(ctx context.Context, key otw.APIKey) error
+	// RevokeAPIKey: ENOTFOUND when the organization has no such live key.
+	RevokeAPIKey(ctx context.Context, org int64, id string, at time.Time) error
+	// ListAPIKeys returns the organization's keys, oldest first, revoked
+	// ones included. ENOTFOUND when the organization does not exist.
+	ListAPIKeys(ctx context.Context, org int64) ([]otw.APIKey, error)
+	// TouchAPIKey records that the key was used at.
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+	// RenameOrganization: ENOTFOUND when it does not exist.
+	RenameOrganization(ctx context.Context, id int64, name string) (otw.Organization, error)
+	// DeleteOrganization removes the organization and everything of it:
+	// keys and webhook at once (its keys stop working with the first
+	// step), then its events, deliveries and attempts in short steps.
+	// ENOTFOUND when it does not exist.
+	DeleteOrganization(ctx context.Context, id int64) error
+	// FindAPIKey returns the key with this hash, revoked or not.
+	FindAPIKey(ctx context.Context, hash []byte) (otw.APIKey, error)
+
+	// RevokeSession records that the web UI session id was signed out
+	// before it expires. It also forgets sessions revoked earlier whose
+	// expiry has passed before now: their cookies are refused anyway.
+	RevokeSession(ctx context.Context, id []byte, expires, now time.Time) error
+	// SessionRevoked reports whether the session id was signed out. The
+	// UI asks on every request, so it must be one indexed lookup.
+	SessionRevoked(ctx context.Context, id []byte) (bool, error)
+
+	// GetWebhook: ENOTFOUND before the first save.
+	GetWebhook(ctx context.Context, org int64) (otw.Webhook, error)
+	// SaveWebhook creates or updates the organization's webhook. The first
+	// save stores secret (sealed); later saves keep the existing one. Saving
+	// enabled makes a disabled webhook active again, with a fresh start:
+	// reason and FailingSince cleared. The first save stores s.Signing ("" is
+	// hmac-sha256) with the secret; later saves keep the scheme, which only
+	// SwitchSigning changes, with a key of its kind.
+	SaveWebhook(ctx context.Context, org int64, s otw.WebhookSettings, secret []byte, now time.Time) (otw.Webhook, error)
+	// RotateSecret makes secret current and keeps the old one signing
+	// until previousUntil. ENOTFOUND without a webhook.
+	RotateSecret(ctx context.Context, org int64, secret []byte, previousUntil, now time.Time) (otw.Webhook, error)
+	// SwitchSigning sets the webhook's signature scheme with secret (sealed,
+	// a key of that scheme) current, and keeps the old key signing until
+	// previousUntil, as RotateSecret does. A webhook already on that scheme
+	// is left as it is: a save repeated changes nothing. ENOTFOUND without
+	// a webhook.
+	SwitchSigning(ctx context.Context, org int64, signing string, secret []byte, previousUntil, now time.Time) (otw.Webhook, error)
+	// SealedSecret returns one webhook's current signing secret as stored
+	// (sealed), or ENOTFOUND when no webhook exists yet: a starting node
+	// opens it to learn, before it serves, whether its secret key is the
+	// one the stored secrets were sealed with.
+	SealedSecret(ctx context.Context) ([]byte, error)
+	// DisableWebhook sets state disabled with the reason, and records every
+	// pending delivery of the organization as failed with the reason as its
+	// last error, so nothing waits unseen.
+	DisableWebhook(ctx context.Context, org int64, reason string, now time.Time) error
+
+	// InsertEvents stores the events and, in the same transaction, one
+	// delivery each for those whose organization has an enabled webhook
+	// subscribed to the type. All or nothing. An event whose
+	// IdempotencyKey was used in the last IdempotencyWindow returns the
+	// first event (Existing) when the body is the same, and EINVALID
+	// naming the header when it is not.
+	//
+	// take leases, in the same transaction, fresh deliveries for the
+	// caller to send at once (see Take); they are returned claimed.
+	InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take Take) ([]Inserted, []Claimed, error)
+
+	// ClaimDeliveries leases up to Limit due deliveries: pending, due, not
+	// leased (or the lease expired), and first in line of their order key.
+	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Claimed, error)
+	// CompleteAttempts records attempts and the deliveries' new state in one
+	// transaction, and keeps each webhook's FailingSince: cleared by a
+	// success, set by the first failure after one. A result whose lease was taken over in the meantime still
+	// records its attempt (it happened) but leaves the delivery alone.
+	CompleteAttempts(ctx context.Context, results []AttemptResult) error
+	// ReleaseDeliveries gives leased deliveries back, due now, without an
+	// attempt (a graceful shutdown).
+	ReleaseDeliveries(ctx context.Context, leases []Lease) error
+	// ExtendLeases moves each lease that is still current (no outcome
+	// written, not taken over, not ended) to until, and reports in input
+	// order which were moved. The dispatcher keeps the deliveries whose
+	// outcomes it could not write yet, so that a slow write never lets
+	// another claim send them a second time.
+	ExtendLeases(ctx context.Context, leases []Lease, until time.Time) ([]bool, error)
+
+	// ListDeliveries returns the organization's deliveries newest first,
+	// and the cursor of the next page ("" on the last one).
+	ListDeliveries(ctx context.Context, p ListParams) (page []otw.Delivery, next string, err error)
+	// GetDelivery returns the delivery with its payload and attempts.
+	GetDelivery(ctx context.Context, org int64, id string) (otw.Delivery, error)
+	// RetryDelivery makes a delivery pending and due now. Unlike a
+	// scheduled retry it adds one attempt beyond the schedule.
+	RetryDelivery(ctx context.Context, org int64, id string, now time.Time) error
+	// RecoverDeliveries makes every failed delivery created since then
+	// pending and due now; it returns how many.
+	RecoverDeliveries(ctx context.Context, org int64, since, now time.Time) (int, error)
+	// RetryDeliveries makes the deliveries p selects, up to p.Limit
+	// oldest first, pending and due now, and returns how many and whether
+	// more match; with p.DryRun it only counts them, the same set. The
+	// claim's order rule then sends each order key's earliest first.
+	// EINVALID naming status when p.Status is pending or empty.
+	RetryDeliveries(ctx context.Context, p RetryParams) (n int, more bool, err error)
+
+	// DeliveryStats counts the organization's deliveries created since
+	// then, per hour (UTC, truncated) and status, oldest hour first; hours
+	// without deliveries are left out.
+	DeliveryStats(ctx context.Context, org int64, since time.Time) ([]HourStats, error)
+
+	// CountPending counts pending deliveries across all organizations:
+	// due, being sent, or waiting for a retry (the metrics' gauge).
+	CountPending(ctx context.Context) (int64, error)
+
+	// Ping checks that the database answers a read.
+	// PruneEvents removes, oldest first, the events that p says are past
+	// the retention and whose delivery is not pending, with their
+	// deliveries and attempts. It looks at up to p.Limit events after the
+	// cursor p.After (0 from the start) and returns the cursor to go on
+	// from and how many it removed; a cursor that does not move means
+	// that nothing older than p.Before is left after it. A pending
+	// delivery is never removed, nor its event.
+	PruneEvents(ctx context.Context, p PruneParams) (next int64, removed int, err error)
+
+	Ping(ctx context.Context) error
+	// CheckWrite reports whether a publish would commit now: nil, or
+	// EUNAVAILABLE saying what is wrong (out of disk space, does not
+	// answer, read-only). It commits a small write of its own and answers
+	// a publish that failed for want of the database in the last
+	// FaultMemory (see Faults); a driver may check more (SQLite: free disk
+	// space). /readyz polls it, so it must stay cheap.
+	CheckWrite(ctx context.Context) error
+	Close() error
+}
+
+// PruneParams selects a step of retention.
+type PruneParams struct {
+	// Before is the retention's cutoff: events created before it go.
+	Before time.Time
+	// KeyedBefore is the cutoff for events published with an
+	// Idempotency-Key, which stay until their key has expired too, so
+	// that a retention shorter than IdempotencyWindow never lets a
+	// repeated publish store an event twice.
+	KeyedBefore time.Time
+	After       int64
+	Limit       int
+}
+
+// IdempotencyWindow is how long an Idempotency-Key is remembered.
+const IdempotencyWindow = 24 * time.Hour
+
+// Inserted is the outcome of one event of InsertEvents, in input order.
+type Inserted struct {
+	EventID    string
+	DeliveryID string // "" when no delivery was created
+	Existing   bool   // an earlier event with the same idempotency key
+	Taken      bool   // the delivery was leased to the caller (Take)
+	// NotDelivered says why the event will not be sent now, one of the
+	// NotDelivered… reasons, "" when it will. It comes from the routing
+	// of the same transaction, so it is what the store did, not a guess.
+	// A webhook the service disabled still gets a delivery, recorded as
+	// failed (recover sends it later), so a DeliveryID may come with
+	// NotDeliveredWebhookDisabled. For an Existing event without a
+	// delivery it is the reason as of the repeated publish.
+	NotDelivered string
+}
+
+// Take hands fresh deliveries to the dispatcher of the node that stores
+// them, so that a new event is sent without waiting for a claim: the
+// latency of a claim is a round trip and a query on a database server, and
+// at a steady rate every event would pay it. A delivery is taken when it is
+// pending, first in line of its order key (no earlier delivery of the key
+// is pending, in the database or the same call) and its organization has
+// Room left; it is leased until LeaseUntil as a claim would lease it. The
+// zero Take takes nothing.
+type Take struct {
+	LeaseUntil time.Time
+	Room       map[int64]int
+}
+
+// Candidates reports, in input order, which events' deliveries a driver
+// may take: pending (routed says so) and the first of their order key in
+// the call. The driver then keeps those no earlier pending delivery of the
+// key waits before, in order, up to each organization's Room.
+func (t Take) Candidates(events []otw.Event, pending func(i int) bool) []bool {
+	if len(t.Room) == 0 {
+		return nil
+	}
+	type orderKey struct {
+		org int64
+		key string
+	}
+	candidate := make([]bool, len(events))
+	seen := make(map[orderKey]bool)
+	for i := range events {
+		e := &events[i]
+		if !pending(i) || t.Room[e.OrganizationID] <= 0 {
+			continue
+		}
+		if e.OrderKey != "" {
+			k := orderKey{e.OrganizationID, e.OrderKey}
+			if seen[k] {
+				continue // an earlier one of the key comes first
+			}
+			seen[k] = true
+		}
+		candidate[i] = true
+	}
+	return candidate
+}
+
+// ClaimParams selects deliveries to lease.
+type ClaimParams struct {
+	Now        time.Time
+	LeaseUntil time.Time
+	// Limit bounds the whole claim: the room the dispatcher has for
+	// deliveries it holds (in flight, or claimed and waiting to start).
+	Limit int
+	// PerOrganization bounds what the dispatcher may hold for one
+	// organization, and Held says how many it holds already (it may count
+	// more, to hold a rate-limited webhook to less): a slow endpoint then
+	// holds only its share of the claimed work.
+	PerOrganization int
+	Held            map[int64]int
+}
+
+// Lease identifies one claim of a delivery. LeaseUntil doubles as a
+// fencing token: a write with an older lease does not touch the delivery.
+type Lease struct {
+	DeliverySeq int64
+	LeaseUntil  time.Time
+}
+
+// Leases returns the leases of claimed deliveries, to give them back.
+func Leases(claimed []Claimed) []Lease {
+	leases := make([]Lease, len(claimed))
+	for i := range claimed {
+		leases[i] = claimed[i].Lease
+	}
+	return leases
+}
+
+// Claimed is a leased delivery with everything needed to send it.
+type Claimed struct {
+	Lease
+	DeliveryID     string
+	EventID        string
+	OrganizationID int64
+	EventType      string
+	OrderKey       string
+	AttemptCount   int // attempts made before this one
+	CreatedAt      time.Time
+	Body           []byte
+	URL            string
+	// Sealed signing secrets; PreviousSecret is nil outside a rotation.
+	Secret         []byte
+	PreviousSecret []byte
+	// FailingSince is the webhook's first failed attempt since its last
+	// success (nil when the last attempt succeeded), for disabling an
+	// endpoint that has failed for days.
+	FailingSince *time.Time
+	// RateLimit is the webhook's limit in deliveries per second; 0 is
+	// none.
+	RateLimit int
+	// TraceParent is the event's (otw.Event.TraceParent).
+	TraceParent string
+}
+
+// AttemptResult is one finished attempt and what it does to its delivery.
+type AttemptResult struct {
+	Lease
+	OrganizationID int64
+	Attempt        otw.Attempt
+	// Status is the delivery's new status; NextAttemptAt is set when it
+	// stays pending.
+	Status        string
+	NextAttemptAt time.Time
+}
+
+// ListParams filters and pages a delivery list. Cursor is the opaque
+// position after which to continue ("" from the top). The filters are
+// those of DeliveryFilter.
+type ListParams struct {
+	OrganizationID int64
+	Status         string
+	EventType      string
+	TrxID          string
+	CaseID         string
+	EventID        string
+	Since, Until   time.Time
+	Limit          int
+	Cursor         string
+}
+
+// Filter is the list's selection without its paging.
+func (p ListParams) Filter() DeliveryFilter {
+	return DeliveryFilter{OrganizationID: p.OrganizationID, Status: p.Status, EventType: p.EventType,
+		TrxID: p.TrxID, CaseID: p.CaseID, EventID: p.EventID, Since: p.Since, Until: p.Until}
+}
+
+// DeliveryFilter selects an organization's deliveries; an empty field
+// selects all. A trxID or caseID is the delivery's order key ("m:" or
+// "c:" and the ID), so looking one up is one range of the index on
+// (organization_id, order_key, seq). Since is inclusive, Until exclusive,
+// both of the delivery's creation.
+type DeliveryFilter struct {
+	OrganizationID int64
+	Status         string
+	EventType      string
+	TrxID          string
+	CaseID         string
+	EventID        string
+	Since, Until   time.Time
+}
+
+// Where is the filter as SQL conditions on deliveries d, joined by AND.
+// arg adds a value to the statement's arguments and returns its
+// placeholder, so that each driver writes its own; orderKey is how the
+// driver's key index names d.order_key. The list and the bulk
+// retry (its count and its update) share it, so that a dry run counts
+// exactly what a retry then sends.
+func (f DeliveryFilter) Where(arg func(v any) string, orderKey string) string {
+	w := "d.organization_id = " + arg(f.OrganizationID)
+	if f.Status != "" {
+		w += " AND d.status = " + arg(f.Status)
+	}
+	if f.EventType != "" {
+		w += " AND d.event_type = " + arg(f.EventType)
+	}
+	// A trxID and a caseID together select nothing: a delivery has one
+	// order key. Both conditions are kept, so that it does.
+	if f.TrxID != "" {
+		w += " AND " + orderKey + " = " + arg("m:"+f.TrxID)
+	}
+	if f.CaseID != "" {
+		w += " AND " + orderKey + " = " + arg("c:"+f.CaseID)
+	}
+	if f.EventID != "" {
+		// events.id is unique: one probe, then deliveries_event.
+		w += " AND d.event_seq IN (SELECT ev.seq FROM events ev WHERE ev.id = " + arg(f.EventID) + ")"
+	}
+	if !f.Since.IsZero() {
+		w += " AND d.created_at >= " + arg(f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		w += " AND d.created_at < " + arg(f.Until.UnixMilli())
+	}
+	return w
+}
+
+// RetryParams selects deliveries to send again in bulk: those of Filter
+// (whose Status must not be pending), oldest first, at most Limit.
+// DryRun only counts them.
+type RetryParams struct {
+	DeliveryFilter
+	Limit  int
+	DryRun bool
+	Now    time.Time
+}
+
+// Check refuses what a bulk retry must not do: touch pending deliveries,
+// which are being sent or will be (an empty status would include them).
+func (p RetryParams) Check() error {
+	switch p.Status {
+	case otw.DeliveryFailed, otw.DeliverySucceeded:
+		return nil
+	}
+	return otw.Invalid("bad status", otw.FieldError{Field: "status", Message: "must be failed or succeeded: pending deliveries are sent already"})
+}
+
+// WaitOf is what a delivery in status waits for, given the nearest
+// earlier pending delivery of its order key ("" when none) and its
+// webhook's rate limit (0 when none): the earlier delivery first, since
+// the order rule holds it back whatever the rate; nil when it is not
+// pending or nothing holds it.
+func WaitOf(status, earlier string, rateLimit int) *otw.Wait {
+	switch {
+	case status != otw.DeliveryPending:
+		return nil
+	case earlier != "":
+		return &otw.Wait{DeliveryID: earlier}
+	case rateLimit > 0:
+		return &otw.Wait{RateLimit: rateLimit}
+	}
+	return nil
+}
+
+// PageParams pages a list: at most Limit items after Cursor, the opaque
+// position a previous page returned ("" from the top).
+type PageParams struct {
+	Limit  int
+	Cursor string
+}
+
+// HourStats is one hour of an organization's deliveries, by status.
+type HourStats struct {
+	Hour      time.Time
+	Succeeded int
+	Failed    int
+	Pending   int
+}
+
+// ParseOrgCursor reads a ListOrganizations cursor: the last ID of the
+// previous page, 0 for "". Every driver pages organizations by ID, so the
+// cursor is the same for all.
+func ParseOrgCursor(cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, otw.Invalid("bad cursor", otw.FieldError{Field: "cursor", Message: "not a cursor this API returned"})
+	}
+	return id, nil
+}
+
+// NextOrgCursor is the cursor after page, "" when there is no more.
+func NextOrgCursor(page []otw.Organization, more bool) string {
+	if !more || len(page) == 0 {
+		return ""
+	}
+	return strconv.FormatInt(page[len(page)-1].ID, 10)
+}
