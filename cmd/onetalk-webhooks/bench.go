@@ -189,12 +189,12 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	publishedAt := make([]int64, bc.events)
+	publishedAt, answeredIn := make([]int64, bc.events), make([]int64, bc.events)
 	progressDone := make(chan struct{})
 	var published atomic.Int64
 	go benchProgress(stderr, bc.events, &published, &rcv.received, progressDone)
 	start := time.Now()
-	if err := benchPublish(ctx, client, []string{base}, a.adminToken, bc, publishedAt, &published); err != nil {
+	if err := benchPublish(ctx, client, []string{base}, a.adminToken, bc, publishedAt, answeredIn, &published); err != nil {
 		close(progressDone)
 		return err
 	}
@@ -227,6 +227,13 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 		}
 	}
 	slices.Sort(lat)
+	var answered []time.Duration
+	for _, d := range answeredIn {
+		if d > 0 {
+			answered = append(answered, time.Duration(d))
+		}
+	}
+	slices.Sort(answered)
 	deliveredPerSec := float64(bc.events) / time.Duration(last-drainStart.UnixNano()).Seconds()
 
 	w := stdout
@@ -238,6 +245,9 @@ func runBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer) err
 		fmt.Fprintf(w, "%-44s %12.0f events/s\n", "backlog filled (dispatcher stopped)", float64(bc.events)/publishDone.Sub(start).Seconds())
 	}
 	fmt.Fprintf(w, "%-44s %12.0f deliveries/s  (%.2f of the limit)\n", "delivered end to end", deliveredPerSec, deliveredPerSec/limit)
+	if len(answered) > 0 && bc.backlog == 0 {
+		fmt.Fprintf(w, "%-44s p50 %s  p99 %s  max %s\n", "publish → 202", ms(answered[len(answered)/2]), ms(answered[len(answered)*99/100]), ms(answered[len(answered)-1]))
+	}
 	if len(lat) > 0 {
 		fmt.Fprintf(w, "%-44s p50 %s  p99 %s  max %s\n", "publish → receipt", ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]))
 	}
@@ -393,7 +403,10 @@ func benchCall(client *http.Client, method, url, token, body string, want int, o
 
 // benchPublish publishes every event, recording when each was sent.
 // With several bases (nodes), request k goes to bases[k % len(bases)].
-func benchPublish(ctx context.Context, client *http.Client, bases []string, admin string, bc benchConfig, publishedAt []int64, published *atomic.Int64) error {
+// benchPublish publishes bc.events events and records, by event index,
+// when each was sent (publishedAt) and, at the index of each request's
+// first event, how long its 202 took (answeredIn, in nanoseconds).
+func benchPublish(ctx context.Context, client *http.Client, bases []string, admin string, bc benchConfig, publishedAt, answeredIn []int64, published *atomic.Int64) error {
 	per := 1
 	path := "/v1/events"
 	if bc.mode == "batch" || bc.backlog > 0 {
@@ -430,6 +443,7 @@ func benchPublish(ctx context.Context, client *http.Client, bases []string, admi
 					errs <- err
 					return
 				}
+				answeredIn[first] = time.Now().UnixNano() - now
 				published.Add(int64(n))
 			}
 		}()

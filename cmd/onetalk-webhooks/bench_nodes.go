@@ -174,7 +174,7 @@ func runNodesBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer
 		}
 	}()
 	start := time.Now()
-	if err := benchPublish(ctx, client, bases, cfg.adminToken, bc, publishedAt, &published); err != nil {
+	if err := benchPublish(ctx, client, bases, cfg.adminToken, bc, publishedAt, make([]int64, bc.events), &published); err != nil {
 		close(progressDone)
 		return err
 	}
