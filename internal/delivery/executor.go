@@ -42,9 +42,9 @@ type outcome struct {
 	// otw.OpsReasonGone or otw.OpsReasonFailing.
 	disableKind string
 	took        time.Duration // the request, to the nanosecond, for metrics
-	// slotFreed marks an outcome kept for a retried write whose slot was
-	// freed already, so other deliveries could go on meanwhile.
-	slotFreed bool
+	// workerFreed marks an outcome kept for a retried write whose worker
+	// was freed already, so other deliveries could go on meanwhile.
+	workerFreed bool
 	// refused counts the times the store refused this outcome written
 	// alone; deliveryID names it in the log when it is dropped.
 	refused    int
@@ -80,7 +80,8 @@ func (x *executor) execute(ctx context.Context, c *store.Claimed) outcome {
 	r := x.send(ctx, c, started)
 	if r.err != nil && ctx.Err() != nil {
 		// Shutdown, not the receiver: no attempt is recorded, and the
-		// delivery is due again at once on the next start.
+		// delivery is given back, due again at once, for the next start
+		// or another node.
 		if span != nil {
 			endAttempt(span, r, "aborted by shutdown; sent again on the next start")
 		}
