@@ -168,12 +168,14 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 		return response{err: errSwitchingProtocols}
 	}
 	kept, err := io.ReadAll(io.LimitReader(resp.Body, keptBody))
-	if err == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
-	}
 	// A status line and headers were received: the attempt is judged on
 	// them even when the body breaks off.
-	return response{code: resp.StatusCode, body: string(bytes.ToValidUTF8(kept, []byte("\uFFFD"))), header: resp.Header}
+	r := response{code: resp.StatusCode, body: string(bytes.ToValidUTF8(kept, []byte("\uFFFD"))), header: resp.Header}
+	if err != nil {
+		return r // broken off: the connection is not used again
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
+	return r
 }
 
 // describe turns a transport error into what the delivery log shows.
@@ -185,7 +187,7 @@ func describe(err error, timeout time.Duration) string {
 		return unwrapURL(err).Error()
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return fmt.Sprintf("no complete answer within %s", timeout)
-	case strings.Contains(err.Error(), "server response headers exceeded"):
+	case strings.Contains(err.Error(), "server response headers exceeded"): // net/http exports no error to match
 		return fmt.Sprintf("the response headers were larger than %d KiB", maxResponseHeader>>10)
 	case errors.As(err, &endless):
 		return endless.Error() // without the transport's "connection broken" around it
