@@ -22,8 +22,8 @@ import (
 //   - the completer inserted operational events that made deliveries not
 //     taken at the insert (wakeAfterInsert);
 //   - Notify, from outside the package: whoever else made deliveries due
-//     (an insert that handed over fewer than it made, a retry asked for,
-//     another node's insert).
+//     (an insert that handed over fewer than it made, a retry asked for, a
+//     webhook switched back on, another node's insert).
 //
 // An insert's hand-over (Accept) wakes nothing: what it took starts at
 // once, without a claim. Nor does a rate-limited webhook's next turn: a
