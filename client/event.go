@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -61,7 +62,7 @@ func (e Event) JSON() (json.RawMessage, error) {
 	return e.body, e.err
 }
 
-var errZeroEvent = fmt.Errorf("client: an Event must be built with MessageStatus, CaseResolved, FromWebhook or Raw")
+var errZeroEvent = errors.New("client: an Event must be built with MessageStatus, CaseResolved, FromWebhook or Raw")
 
 // TopicNumber is a case's topic ID sent as a JSON number, as in the
 // platform's example. The webhook package only decodes topic IDs (it keeps

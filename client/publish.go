@@ -125,19 +125,23 @@ func (c *Client) PublishBatch(ctx context.Context, events []Event) ([]Result, er
 	}
 	results := make([]Result, 0, len(events))
 	for i, ch := range chunks {
-		var out batchAcceptedJSON
-		err := c.do(ctx, request{method: "POST", path: "/v1/events/batch", body: batchBody(bodies[ch.from:ch.to]), key: keys[i]}, &out)
-		if err == nil {
-			var rs []Result
-			if rs, err = out.results(ch.to - ch.from); err == nil {
-				results = append(results, rs...)
-				continue
-			}
+		rs, err := c.publishChunk(ctx, bodies[ch.from:ch.to], keys[i])
+		if err != nil {
+			reindex(err, ch.from)
+			return results, err
 		}
-		reindex(err, ch.from)
-		return results, err
+		results = append(results, rs...)
 	}
 	return results, nil
+}
+
+// publishChunk publishes one batch request of bodies under key.
+func (c *Client) publishChunk(ctx context.Context, bodies [][]byte, key string) ([]Result, error) {
+	var out batchAcceptedJSON
+	if err := c.do(ctx, request{method: "POST", path: "/v1/events/batch", body: batchBody(bodies), key: key}, &out); err != nil {
+		return nil, err
+	}
+	return out.results(len(bodies))
 }
 
 // chunk is events[from:to] of a batch.

@@ -31,13 +31,12 @@ const signingKeyForm = "a signing key starts with whsk_ followed by the base64 o
 const publicKeyForm = "a public key starts with whpk_ followed by the base64 of a 32-byte Ed25519 public key, as GET /v1/organizations/{org}/webhook/secret returns it"
 
 // NewSigningKey returns a new Ed25519 signing key: "whsk_" and the standard,
-// padded base64 of the 64-byte private key.
+// padded base64 of the 64-byte private key. The error is always nil
+// (crypto/rand cannot fail since Go 1.24); it stays for compatibility.
 func NewSigningKey() (string, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return "", err
-	}
-	return SigningKeyPrefix + base64.StdEncoding.EncodeToString(priv), nil
+	seed := make([]byte, ed25519.SeedSize)
+	rand.Read(seed) // never fails: it crashes the program instead
+	return SigningKeyPrefix + base64.StdEncoding.EncodeToString(ed25519.NewKeyFromSeed(seed)), nil
 }
 
 // PublicKey returns the public key ("whpk_…") of a signing key ("whsk_…"):

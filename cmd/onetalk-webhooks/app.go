@@ -88,7 +88,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 
-	a.metrics = metrics.New(func() int { return a.dispatcher.Held() }, a.store.CountPending)
+	a.metrics = metrics.New(func() int { return a.dispatcher.Claimed() }, a.store.CountPending)
 	guard := &netguard.Guard{AllowPrivate: cfg.allowPrivate}
 	a.dispatcher = delivery.New(delivery.Config{
 		Store:         a.store,

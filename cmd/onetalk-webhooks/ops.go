@@ -37,7 +37,7 @@ func setupOps(ctx context.Context, cfg config, s store.Store, box *seal.Box) err
 	} else if err != nil {
 		return fmt.Errorf("reading the operations organization: %w", err)
 	}
-	set := otw.WebhookSettings{Enabled: true, URL: cfg.opsURL, SubscribedEvents: otw.OpsEventTypes, Signing: otw.SigningHMAC}
+	set := otw.WebhookSettings{Enabled: true, URL: cfg.opsURL, SubscribedEvents: otw.OpsEventTypes(), Signing: otw.SigningHMAC}
 	wh, err := s.SaveWebhook(ctx, otw.OpsOrganizationID, set, box.Seal([]byte(cfg.opsSecret)), now)
 	if err != nil {
 		return fmt.Errorf("saving the operations webhook: %w", err)

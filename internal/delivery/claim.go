@@ -19,11 +19,12 @@ import (
 func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	now := d.cfg.Now()
 	d.mu.Lock()
+	d.awakeLocked()
 	// A retry that has come due is this claim's to take; if there is no
 	// room, the next claim (after a write frees some) takes it. Either way
 	// the wake-up is spent, or the loop would spin until room frees.
-	if !d.retryAt.IsZero() && !now.Before(d.retryAt) {
-		d.retryAt = time.Time{}
+	if !d.nextRetry.IsZero() && !now.Before(d.nextRetry) {
+		d.nextRetry = time.Time{}
 	}
 	total, held := d.holdingLocked()
 	perOrg := d.share.holdCap(len(held) + 1) // +1: room for one more
@@ -41,7 +42,7 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	}
 	d.mu.Unlock()
 	if room <= 0 {
-		return false, nil // the completer's hand-over wakes us
+		return false, nil // a write that frees workers wakes the loop (freeWorkers)
 	}
 	claimed, err := d.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{
 		Now: now, LeaseUntil: now.Add(d.LeaseTerm()), Limit: room,
@@ -58,7 +59,7 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 }
 
 // startWaiting starts the waiting deliveries that may start, oldest claim
-// first within a webhook. Organizations that hold the fewest requests go
+// first within a webhook. Organizations using the fewest workers go
 // first, one request each per round, so scarce workers are shared max-min
 // fairly (see share). A delivery whose lease no longer covers a whole
 // request (it waited behind a slow endpoint) is given back instead: a
@@ -89,8 +90,8 @@ func (d *Dispatcher) startWaiting() {
 	for org := range d.waiting {
 		orgs = append(orgs, org)
 	}
-	slices.SortFunc(orgs, func(a, b int64) int { return d.busy[a] - d.busy[b] })
-	for progress := true; progress && d.inFlight < d.cfg.Workers; {
+	slices.SortFunc(orgs, func(a, b int64) int { return d.inUseBy[a] - d.inUseBy[b] })
+	for progress := true; progress && d.inUse < d.cfg.Workers; {
 		progress = false
 		for _, org := range orgs {
 			w := d.waiting[org]
@@ -98,7 +99,7 @@ func (d *Dispatcher) startWaiting() {
 				stale = append(stale, w[0].Lease)
 				w = w[1:]
 			}
-			if len(w) == 0 || !d.share.mayStart(d.busy[org], d.inFlight) {
+			if len(w) == 0 || !d.share.mayStart(d.inUseBy[org], d.inUse) {
 				d.setWaitingLocked(org, w)
 				continue
 			}
@@ -111,8 +112,8 @@ func (d *Dispatcher) startWaiting() {
 				continue
 			}
 			start = append(start, w[0])
-			d.busy[org]++
-			d.inFlight++
+			d.inUseBy[org]++
+			d.inUse++
 			d.setWaitingLocked(org, w[1:])
 			progress = true
 		}
@@ -124,10 +125,8 @@ func (d *Dispatcher) startWaiting() {
 	for _, c := range start {
 		go func() {
 			defer d.sending.Done()
-			// The completer frees the slot once the outcome is written
-			// or kept in its backlog: until then the lease is this
-			// node's, and counting it keeps what a crash can send twice
-			// within the limits.
+			// The worker stays in use until the completer has written
+			// the outcome or set it aside (see Dispatcher.inUse).
 			d.results <- d.exec.execute(reqCtx, c)
 		}()
 	}
@@ -141,11 +140,9 @@ func (d *Dispatcher) startWaiting() {
 	}
 	if len(stale) > 0 {
 		// Not on the caller's way: startWaiting runs in a publish's
-		// hand-over and in the completer's write.
-		go func() {
-			d.giveBack(context.Background(), stale)
-			d.Notify() // due at once: the next claim takes them afresh
-		}()
+		// hand-over (Accept) and in the completer's write. Given back,
+		// they are due at once: the next claim takes them afresh.
+		go d.giveBack(context.Background(), stale)
 	}
 }
 
@@ -181,12 +178,12 @@ func (d *Dispatcher) setWaitingLocked(org int64, w []*store.Claimed) {
 }
 
 // holdingLocked is what this dispatcher holds, in all and per
-// organization: deliveries in flight or waiting, and slots reserved for
-// an insert. A claim and Reserve count their room from it. d.mu must be
-// held.
+// organization: deliveries using a worker or waiting, and workers reserved
+// for an insert. A claim and Reserve count their room from it. d.mu must
+// be held.
 func (d *Dispatcher) holdingLocked() (total int, byOrg map[int64]int) {
-	byOrg = make(map[int64]int, len(d.busy)+len(d.waiting)+len(d.reserved))
-	for org, n := range d.busy {
+	byOrg = make(map[int64]int, len(d.inUseBy)+len(d.waiting)+len(d.reserved))
+	for org, n := range d.inUseBy {
 		byOrg[org] += n
 	}
 	for org, w := range d.waiting {
@@ -206,7 +203,8 @@ func (d *Dispatcher) holdingLocked() (total int, byOrg map[int64]int) {
 // into them and hands them over with Accept, so a new event is sent
 // without waiting for a claim. Only workers free right now, and that the
 // fair share lets each organization start, are promised, so what is
-// handed over starts at once. Nothing is promised outside Run.
+// handed over starts at once, unless its webhook's rate limit makes it
+// wait for its turn. Nothing is promised outside Run.
 func (d *Dispatcher) Reserve(orgs []int64) store.Take {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -236,9 +234,9 @@ func (d *Dispatcher) Reserve(orgs []int64) store.Take {
 	return take
 }
 
-// Accept starts the deliveries an insert took into the slots Reserve
-// promised, and frees the slots it did not use. It must follow every
-// Reserve, with nothing when the insert failed.
+// Accept starts the deliveries an insert took into the workers Reserve
+// promised, and frees those it did not use. It must follow every Reserve,
+// with nothing when the insert failed.
 func (d *Dispatcher) Accept(take store.Take, taken []store.Claimed) {
 	d.mu.Lock()
 	for org, n := range take.Room {
@@ -262,29 +260,18 @@ func (d *Dispatcher) Accept(take store.Take, taken []store.Claimed) {
 // writing the outcome.
 const leaseMargin = 5 * time.Second
 
-// release frees the slots of outcomes the completer has written or kept,
-// and reports whether one of their organizations is running short of
-// waiting work, so that a claim should follow (a finished delivery may
-// also have let the next of its order key go). The waiting deliveries of
-// organizations in disable are dropped first: disabling records them
-// failed.
-func (d *Dispatcher) release(batch []outcome, disable map[int64]string) (claim bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// releaseLocked frees the workers of outcomes the completer has written or
+// set aside. The waiting deliveries of organizations in disable are
+// dropped first: disabling records them failed. d.mu must be held.
+func (d *Dispatcher) releaseLocked(batch []outcome, disable map[int64]string) {
 	for org := range disable {
 		delete(d.waiting, org)
 	}
-	d.inFlight -= len(batch)
+	d.inUse -= len(batch)
 	for _, o := range batch {
 		org := o.result.OrganizationID
-		if d.busy[org]--; d.busy[org] <= 0 {
-			delete(d.busy, org)
+		if d.inUseBy[org]--; d.inUseBy[org] <= 0 {
+			delete(d.inUseBy, org)
 		}
 	}
-	for _, o := range batch {
-		if len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook {
-			return true
-		}
-	}
-	return false
 }

@@ -20,8 +20,8 @@ const (
 	// fails the write, which is then kept and retried, instead of holding
 	// every outcome behind it.
 	writeTimeout = 5 * time.Second
-	// maxBacklog bounds the outcomes kept for a retry whose slots are
-	// freed meanwhile; beyond it slots stay taken until written, so the
+	// maxBacklog bounds the outcomes kept for a retry whose workers are
+	// freed meanwhile; beyond it workers stay in use until written, so the
 	// dispatcher slows down instead of growing.
 	maxBacklog = 8192
 )
@@ -30,7 +30,7 @@ const (
 // whatever arrived while the previous write ran goes in the next).
 //
 // A write that fails delays only itself: its outcomes go to a backlog,
-// retried with backoff, and their slots are freed so other deliveries go
+// retried with backoff, and their workers are freed so other deliveries go
 // on. Their leases are extended while they wait, so no claim takes them
 // over: a slow or failing write never causes a second send. The
 // deliveries' order keys stay held meanwhile, since the database still
@@ -38,7 +38,7 @@ const (
 type completer struct {
 	d       *Dispatcher
 	backlog []outcome // written by no write yet
-	size    int       // outcomes in the backlog whose slots are freed
+	size    int       // outcomes in the backlog whose workers are freed
 	failing error     // the last write's error while writes fail
 	// notGivenBack counts deliveries cut short by shutdown whose give-back
 	// failed: Run's error names them.
@@ -91,7 +91,8 @@ func (c *completer) run(ctx context.Context) error {
 // collect gathers a batch from its first outcome: what arrives while
 // requests still out may finish within lingerFor. The moment counts from
 // the batch's first outcome: waiting for each next one instead would hold
-// the batch, and every slot in it, for as long as outcomes keep coming.
+// the batch, and every worker it uses, for as long as outcomes keep
+// coming.
 func (c *completer) collect(first outcome) []outcome {
 	batch := []outcome{first}
 	linger := time.NewTimer(lingerFor)
@@ -106,8 +107,8 @@ func (c *completer) collect(first outcome) []outcome {
 			continue
 		default:
 		}
-		if c.d.InFlight() <= len(batch) {
-			return batch // nothing more is coming
+		if c.d.WorkersInUse() <= len(batch) {
+			return batch // every worker in use is this batch's: nothing more is coming
 		}
 		select {
 		case o, open := <-c.d.results:
@@ -123,9 +124,9 @@ func (c *completer) collect(first outcome) []outcome {
 }
 
 // write stores the backlog and batch in one transaction. On success their
-// slots are freed, the metrics recorded and what must be disabled is
+// workers are freed, the metrics recorded and what must be disabled is
 // disabled. When the database is unavailable, the batch joins the backlog
-// (its slots freed while the backlog has room) and everything kept has its
+// (its workers freed while the backlog has room) and everything kept has its
 // lease extended. When the store refuses the write for another reason,
 // the outcomes are written one by one, so that one the store keeps
 // refusing cannot hold every other behind it. It reports whether
@@ -172,7 +173,7 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 		c.d.cfg.Logger.Error("the store refuses a delivery attempt that others were written beside; dropped, the delivery will be sent again",
 			"err", last, "deliveryID", o.deliveryID, "organizationID", o.result.OrganizationID)
 		c.written(ctx, []outcome{{result: store.AttemptResult{Lease: o.result.Lease, OrganizationID: o.result.OrganizationID},
-			aborted: true, slotFreed: o.slotFreed}})
+			aborted: true, workerFreed: o.workerFreed}})
 	}
 	if len(kept) > 0 {
 		c.keep(ctx, kept, last)
@@ -199,9 +200,9 @@ func (c *completer) store(ctx context.Context, outcomes []outcome) error {
 }
 
 // written finishes outcomes whose attempts are stored: the leases of those
-// cut short are given back, slots still held are freed, the metrics and
-// the next wake-up recorded, and webhooks disabled where an outcome says
-// so.
+// cut short are given back, workers still in use are freed, the metrics
+// and the earliest retry recorded, and webhooks disabled where an outcome
+// says so.
 func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	d := c.d
 	if c.failing != nil {
@@ -213,9 +214,9 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	// Many requests to one endpoint can answer 410 in one batch: disable
 	// it once.
 	reasons := make(map[int64]string)
-	retries := false
+	var retry time.Time // the earliest
 	for _, o := range outcomes {
-		if !o.slotFreed {
+		if !o.workerFreed {
 			free = append(free, o)
 		}
 		if o.aborted {
@@ -225,8 +226,10 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 		r := o.result
 		kind := r.Status
 		if !r.NextAttemptAt.IsZero() {
-			d.scheduleWake(r.NextAttemptAt)
-			kind, retries = "retry", true
+			kind = "retry"
+			if retry.IsZero() || r.NextAttemptAt.Before(retry) {
+				retry = r.NextAttemptAt
+			}
 		}
 		code := 0
 		if r.Attempt.StatusCode != nil {
@@ -257,18 +260,15 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	if d.cfg.Ops {
 		c.ops(ctx, outcomes, disabled)
 	}
-	claim := d.release(free, reasons)
-	d.startWaiting()
-	// A claim follows when waiting work runs short; a scheduled retry
-	// wakes the loop to time its sleep.
-	if claim || retries {
-		d.Notify()
+	if !retry.IsZero() {
+		d.wakeForRetry(retry)
 	}
+	d.freeWorkers(free, reasons)
 }
 
 // keep puts outcomes that could not be written in the backlog, frees the
-// slots of as many as the backlog has room for, and extends the leases of
-// everything kept so that no other claim sends them meanwhile.
+// workers of as many as the backlog has room for, and extends the leases
+// of everything kept so that no other claim sends them meanwhile.
 func (c *completer) keep(ctx context.Context, outcomes []outcome, err error) {
 	d := c.d
 	if c.failing == nil {
@@ -278,19 +278,17 @@ func (c *completer) keep(ctx context.Context, outcomes []outcome, err error) {
 	c.failing = err
 	var free []outcome
 	for _, o := range outcomes {
-		if !o.slotFreed && c.size < maxBacklog {
+		if !o.workerFreed && c.size < maxBacklog {
 			free = append(free, o)
-			o.slotFreed = true
+			o.workerFreed = true
 		}
-		if o.slotFreed {
+		if o.workerFreed {
 			c.size++
 		}
 		c.backlog = append(c.backlog, o)
 	}
 	if len(free) > 0 {
-		d.release(free, nil)
-		d.startWaiting()
-		d.Notify()
+		d.freeWorkers(free, nil)
 	}
 	c.extend(ctx, c.backlog, d.LeaseTerm()/2)
 }

@@ -58,7 +58,7 @@ func (c *clock) add(d time.Duration) {
 }
 
 // completerFixture is a dispatcher that is not running, on a faulty store
-// with n deliveries of organization 1 claimed and counted in flight as if
+// with n deliveries of organization 1 claimed and using workers as if
 // their requests had just ended.
 func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, []outcome) {
 	t.Helper()
@@ -85,11 +85,11 @@ func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, [
 	for i := range claimed {
 		batch = append(batch, d.exec.rules.judge(&claimed[i], response{code: 200}, now, now))
 	}
-	d.inFlight, d.busy[1] = n, n
+	d.inUse, d.inUseBy[1] = n, n
 	return d, f, clk, batch
 }
 
-// A write that fails keeps its outcomes and frees their slots, so other
+// A write that fails keeps its outcomes and frees their workers, so other
 // deliveries go on; their leases are extended while the write is retried,
 // so no claim sends them again; once the store takes writes again, the
 // kept outcomes are written.
@@ -102,8 +102,8 @@ func TestFailingWriteIsKeptAndDelaysOnlyItself(t *testing.T) {
 	if c.write(ctx, batch) {
 		t.Fatal("a failed write reported written")
 	}
-	if d.InFlight() != 0 || len(c.backlog) != 3 {
-		t.Fatalf("after a failed write: %d in flight, %d kept; want the slots freed and 3 kept", d.InFlight(), len(c.backlog))
+	if d.WorkersInUse() != 0 || len(c.backlog) != 3 {
+		t.Fatalf("after a failed write: %d workers in use, %d kept; want the workers freed and 3 kept", d.WorkersInUse(), len(c.backlog))
 	}
 
 	// Past the lease: a retry extends what it keeps, so a claim finds
@@ -181,8 +181,8 @@ func TestRefusedOutcomeHoldsUpNoOther(t *testing.T) {
 			t.Fatalf("outcome %d beside the refused one: %v, status %q; want written", i, err, dl.Status)
 		}
 	}
-	if len(c.backlog) != 1 || d.InFlight() != 0 {
-		t.Fatalf("%d kept, %d in flight; want the refused one kept and every slot free", len(c.backlog), d.InFlight())
+	if len(c.backlog) != 1 || d.WorkersInUse() != 0 {
+		t.Fatalf("%d kept, %d workers in use; want the refused one kept and every worker free", len(c.backlog), d.WorkersInUse())
 	}
 	for n := 2; n <= maxRefusals; n++ {
 		c.write(ctx, nil)

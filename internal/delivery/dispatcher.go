@@ -3,7 +3,14 @@
 // workers fairly among organizations (claim.go, share.go, pace.go); the
 // executor turns one claimed delivery into an outcome over HTTP, judged by
 // the rules (executor.go, rules.go); the completer writes the outcomes
-// back in batches (completer.go).
+// back in batches (completer.go). When the claim loop is woken is decided
+// in one place (wake.go).
+//
+// Who calls whom: main runs the Dispatcher (Run) and gives it to the
+// insert's group commit (internal/ingest), which calls Reserve and Accept
+// to hand fresh deliveries over; whoever else makes deliveries due calls
+// Notify. The dispatcher calls only the store and the receivers: never
+// ingest, and its own operational events go to the store directly.
 package delivery
 
 import (
@@ -31,9 +38,9 @@ type Config struct {
 	Client     *http.Client
 	Schedule   []time.Duration // DefaultSchedule()
 	Timeout    time.Duration   // 15 s: one attempt, connection to last byte
-	// Workers bounds the requests in flight at once, shared fairly among
-	// the organizations with work (see share); PerWebhook bounds those of
-	// one webhook.
+	// Workers bounds the workers in use at once (see WorkersInUse),
+	// shared fairly among the organizations with work (see share);
+	// PerWebhook bounds those of one webhook.
 	Workers    int // 256
 	PerWebhook int // 64
 	// PollInterval is the longest the dispatcher sleeps without a wake-up:
@@ -63,38 +70,44 @@ type Config struct {
 // Dispatcher delivers. Create it with New, start it with Run, and call
 // Notify when new work may be due.
 //
-// A claimed delivery is either in flight (its request running, or its
-// outcome not yet handed to the completer's backlog) or waiting: for a
-// free slot of its webhook, a fair share of the workers, or its turn
-// under the webhook's rate limit. A fresh one may also come from the
-// insert that made it, into slots set aside with Reserve and handed over
-// with Accept. The dispatcher claims up to a round ahead of each webhook's
-// slots, so that a finished request is followed at once by the next one,
-// without a claim in between: a claim then costs no time on the way from
-// one delivery to the next, which is what bounds the rate when the
-// database is a round trip away.
+// A claimed delivery is either using a worker (its request running, or
+// its outcome not yet written nor set aside in the completer's backlog)
+// or waiting: for a free worker of its webhook, a fair share of the
+// workers, or its turn under the webhook's rate limit. A fresh one may
+// also come from the insert that made it, into workers set aside with
+// Reserve and handed over with Accept. The dispatcher claims up to a
+// round ahead of each webhook's workers, so that a finished request is
+// followed at once by the next one, without a claim in between: a claim
+// then costs no time on the way from one delivery to the next, which is
+// what bounds the rate when the database is a round trip away.
 type Dispatcher struct {
 	cfg     Config
 	exec    executor
 	share   share
 	done    *completer
-	wake    chan struct{}
+	wake    chan struct{} // wakes the claim loop (wake.go)
 	results chan outcome
 
-	// Set by Run: requests run under reqCtx and are counted in sending.
+	// Set by Run: requests run under reqCtx, and sending counts them
+	// until each one's outcome is handed to the completer.
 	reqCtx  context.Context
 	sending sync.WaitGroup
 
-	mu       sync.Mutex
-	inFlight int                        // requests started, outcome not yet handed over
-	busy     map[int64]int              // the same, per organization
-	waiting  map[int64][]*store.Claimed // claimed, waiting to start
-	reserved map[int64]int              // free slots promised to an insert (Reserve)
-	pace     pacer                      // rate-limited webhooks' turns
-	paced    map[int64]bool             // a wake-up is set for the organization's turn
-	rates    map[int64]int              // rate limits of webhooks seen in claims
-	running  bool                       // between Run's start and its stop
-	retryAt  time.Time                  // earliest retry this node scheduled
+	mu sync.Mutex
+	// A worker is in use from the start of a delivery's request until
+	// the completer has written its outcome or set it aside in its
+	// backlog: until then the lease is this node's, so Workers also
+	// bounds what a crash can send twice.
+	inUse     int                        // workers in use
+	inUseBy   map[int64]int              // workers in use, per organization
+	waiting   map[int64][]*store.Claimed // claimed, waiting to start
+	reserved  map[int64]int              // workers promised to an insert (Reserve) until it hands over (Accept)
+	pace      pacer                      // rate-limited webhooks' turns
+	paced     map[int64]bool             // a timer is set for the organization's turn
+	rates     map[int64]int              // rate limits of webhooks seen in claims
+	running   bool                       // between Run's start and its stop
+	nextRetry time.Time                  // earliest retry this node scheduled (wake.go)
+	sleepEnds time.Time                  // when the claim loop's sleep ends; zero while it is awake (wake.go)
 }
 
 // New returns a dispatcher with cfg's defaults filled in.
@@ -141,7 +154,7 @@ func New(cfg Config) *Dispatcher {
 		share:    newShare(cfg.Workers, cfg.PerWebhook),
 		wake:     make(chan struct{}, 1),
 		results:  make(chan outcome, cfg.Workers),
-		busy:     make(map[int64]int),
+		inUseBy:  make(map[int64]int),
 		waiting:  make(map[int64][]*store.Claimed),
 		reserved: make(map[int64]int),
 		pace:     newPacer(),
@@ -152,18 +165,10 @@ func New(cfg Config) *Dispatcher {
 	return d
 }
 
-// LeaseTerm is how long a claim is held (store.Lease is one claim): a
-// request can take the whole timeout, and the result needs a moment to be
-// written.
+// LeaseTerm is how long a claim leases a delivery (a store.Lease is the
+// lease itself): a request can take the whole timeout, and the result
+// needs a moment to be written.
 func (d *Dispatcher) LeaseTerm() time.Duration { return d.cfg.Timeout + 15*time.Second }
-
-// Notify tells the dispatcher that work may be due now. It never blocks.
-func (d *Dispatcher) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
 
 // writeMargin is how long after the grace the completer may still write
 // what the requests' last moments produced.
@@ -194,9 +199,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		full, err := d.claim(ctx)
 		if err != nil && ctx.Err() == nil {
 			d.cfg.Logger.Error("claiming deliveries failed", "err", err)
-			full = false
 		}
-		if full && err == nil {
+		if full { // never with an error
 			continue // more may be due right now
 		}
 		timer.Reset(d.sleep())
@@ -258,52 +262,34 @@ func (d *Dispatcher) giveBack(ctx context.Context, leases []store.Lease) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, giveBackTimeout)
 	defer cancel()
-	err := d.cfg.Store.ReleaseDeliveries(ctx, leases)
-	if err != nil {
+	if err := d.cfg.Store.ReleaseDeliveries(ctx, leases); err != nil {
 		d.cfg.Logger.Warn("giving back deliveries failed", "err", err, "deliveries", len(leases))
+		return err
 	}
-	return err
+	d.wakeAfterGiveBack()
+	return nil
 }
 
-// sleep is how long to wait for a wake-up: until the earliest retry this
-// node scheduled, and never longer than the poll interval.
-func (d *Dispatcher) sleep() time.Duration {
+// Claimed is how many deliveries this dispatcher holds claimed (or was
+// handed by an insert): waiting to start, or using a worker until their
+// outcome is written. It is what a claim counts against its room, less
+// the workers promised to inserts. Outcomes the completer keeps for a
+// retried write are not counted: their workers are free again.
+func (d *Dispatcher) Claimed() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	wait := d.cfg.PollInterval
-	if !d.retryAt.IsZero() {
-		if until := d.retryAt.Sub(d.cfg.Now()); until < wait {
-			wait = max(until, 0)
-		}
-	}
-	return wait
-}
-
-// scheduleWake asks for a claim at t, a retry's due time.
-func (d *Dispatcher) scheduleWake(t time.Time) {
-	d.mu.Lock()
-	if d.retryAt.IsZero() || t.Before(d.retryAt) {
-		d.retryAt = t
-	}
-	d.mu.Unlock()
-}
-
-// Held is how many deliveries this dispatcher holds leased: in flight, or
-// claimed and waiting to start.
-func (d *Dispatcher) Held() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	n := d.inFlight
+	n := d.inUse
 	for _, w := range d.waiting {
 		n += len(w)
 	}
 	return n
 }
 
-// InFlight is how many requests this dispatcher has out: started, and
-// their outcome not yet handed to the completer.
-func (d *Dispatcher) InFlight() int {
+// WorkersInUse is how many workers are in use: by a request running, or
+// by the outcome of one that ended, until the completer writes it or sets
+// it aside in its backlog. Config.Workers bounds it.
+func (d *Dispatcher) WorkersInUse() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.inFlight
+	return d.inUse
 }

@@ -42,9 +42,9 @@ type outcome struct {
 	// otw.OpsReasonGone or otw.OpsReasonFailing.
 	disableKind string
 	took        time.Duration // the request, to the nanosecond, for metrics
-	// slotFreed marks an outcome kept for a retried write whose slot was
-	// freed already, so other deliveries could go on meanwhile.
-	slotFreed bool
+	// workerFreed marks an outcome kept for a retried write whose worker
+	// was freed already, so other deliveries could go on meanwhile.
+	workerFreed bool
 	// refused counts the times the store refused this outcome written
 	// alone; deliveryID names it in the log when it is dropped.
 	refused    int
@@ -80,7 +80,8 @@ func (x *executor) execute(ctx context.Context, c *store.Claimed) outcome {
 	r := x.send(ctx, c, started)
 	if r.err != nil && ctx.Err() != nil {
 		// Shutdown, not the receiver: no attempt is recorded, and the
-		// delivery is due again at once on the next start.
+		// delivery is given back, due again at once, for the next start
+		// or another node.
 		if span != nil {
 			endAttempt(span, r, "aborted by shutdown; sent again on the next start")
 		}
@@ -167,12 +168,14 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 		return response{err: errSwitchingProtocols}
 	}
 	kept, err := io.ReadAll(io.LimitReader(resp.Body, keptBody))
-	if err == nil {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
-	}
 	// A status line and headers were received: the attempt is judged on
 	// them even when the body breaks off.
-	return response{code: resp.StatusCode, body: string(bytes.ToValidUTF8(kept, []byte("\uFFFD"))), header: resp.Header}
+	r := response{code: resp.StatusCode, body: string(bytes.ToValidUTF8(kept, []byte("\uFFFD"))), header: resp.Header}
+	if err != nil {
+		return r // broken off: the connection is not used again
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
+	return r
 }
 
 // describe turns a transport error into what the delivery log shows.
@@ -184,7 +187,7 @@ func describe(err error, timeout time.Duration) string {
 		return unwrapURL(err).Error()
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return fmt.Sprintf("no complete answer within %s", timeout)
-	case strings.Contains(err.Error(), "server response headers exceeded"):
+	case strings.Contains(err.Error(), "server response headers exceeded"): // net/http exports no error to match
 		return fmt.Sprintf("the response headers were larger than %d KiB", maxResponseHeader>>10)
 	case errors.As(err, &endless):
 		return endless.Error() // without the transport's "connection broken" around it

@@ -51,9 +51,9 @@ func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 	defer func() { stop(); <-ran }()
 
 	// Wait until the hanging tenants hold all the workers they may.
-	for deadline := time.Now().Add(5 * time.Second); d.InFlight() < 28; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); d.WorkersInUse() < 28; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d requests out to the hanging tenants, want 28 (32 less the reserve)", d.InFlight())
+			t.Fatalf("only %d requests out to the hanging tenants, want 28 (32 less the reserve)", d.WorkersInUse())
 		}
 	}
 	for range 3 {
@@ -65,7 +65,7 @@ func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 				t.Fatalf("arrived %s, want %s", id, e.ID)
 			}
 		case <-time.After(timeout / 2):
-			t.Fatalf("the healthy tenant's delivery did not go out while the others hung (%d in flight)", d.InFlight())
+			t.Fatalf("the healthy tenant's delivery did not go out while the others hung (%d workers in use)", d.WorkersInUse())
 		}
 	}
 }
@@ -74,7 +74,7 @@ func TestHangingTenantsLeaveWorkersForOthers(t *testing.T) {
 // workers, and beyond that one delivery per organization that holds
 // nothing: claimed work beyond what can start soon would only sit leased
 // (other nodes could not take it) and be given back stale.
-func TestHeldWorkIsBoundedWhateverTheNumberOfOrganizations(t *testing.T) {
+func TestClaimedWorkIsBoundedWhateverTheNumberOfOrganizations(t *testing.T) {
 	ctx := t.Context()
 	slow := hangingReceiver(t)
 	const orgs, workers = 60, 16
@@ -101,15 +101,15 @@ func TestHeldWorkIsBoundedWhateverTheNumberOfOrganizations(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- d.Run(runCtx) }()
 	defer func() { stop(); <-ran }()
-	for deadline := time.Now().Add(5 * time.Second); d.InFlight() < workers; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); d.WorkersInUse() < workers; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("only %d requests out, want all %d workers busy", d.InFlight(), workers)
+			t.Fatalf("only %d requests out, want all %d workers busy", d.WorkersInUse(), workers)
 		}
 	}
 	// Many claims later (one every 5 ms at least), the holding is bounded.
 	time.Sleep(300 * time.Millisecond)
-	if held, bound := d.Held(), 2*workers+orgs; held > bound {
-		t.Fatalf("holds %d deliveries with %d workers and %d organizations, want at most %d", held, workers, orgs, bound)
+	if claimed, bound := d.Claimed(), 2*workers+orgs; claimed > bound {
+		t.Fatalf("holds %d deliveries claimed with %d workers and %d organizations, want at most %d", claimed, workers, orgs, bound)
 	}
 }
 

@@ -50,10 +50,10 @@ func TestInsertHandsFreshDeliveriesToTheDispatcher(t *testing.T) {
 	}
 }
 
-// Reserve promises only slots that are free and not promised already, per
+// Reserve promises only workers that are free and not promised already, per
 // webhook and in all; Accept returns what was not used; outside Run
 // nothing is promised.
-func TestReservePromisesOnlyFreeSlots(t *testing.T) {
+func TestReservePromisesOnlyFreeWorkers(t *testing.T) {
 	s := handoffStore(t, "http://127.0.0.1:1/")
 	d := delivery.New(delivery.Config{
 		Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil }, Client: &http.Client{},
@@ -72,7 +72,7 @@ func TestReservePromisesOnlyFreeSlots(t *testing.T) {
 		t.Fatalf("promised %v, want 2 for the first webhook (its limit) and 1 for the second (3 in all)", first.Room)
 	}
 	if again := d.Reserve([]int64{1, 2}); len(again.Room) != 0 {
-		t.Fatalf("promised %v again while every slot is promised", again.Room)
+		t.Fatalf("promised %v again while every worker is promised", again.Room)
 	}
 	d.Accept(first, nil)
 	if after := d.Reserve([]int64{2}); after.Room[2] != 2 {
@@ -123,7 +123,7 @@ func handoffStore(t *testing.T, url string) *sqlite.Store {
 }
 
 // waitRunning waits until the dispatcher's Run has started: it promises
-// slots from then on.
+// workers from then on.
 func waitRunning(t *testing.T, d *delivery.Dispatcher) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {

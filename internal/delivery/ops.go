@@ -22,6 +22,7 @@ import (
 //
 // The platform's own deliveries make none: an ops webhook that fails would
 // otherwise feed itself.
+//
 // disabled names the organizations whose webhooks these outcomes disabled.
 func (c *completer) ops(ctx context.Context, outcomes []outcome, disabled map[int64]bool) {
 	d := c.d
@@ -59,7 +60,8 @@ func (c *completer) ops(ctx context.Context, outcomes []outcome, disabled map[in
 	}
 	ictx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	if _, _, err := d.cfg.Store.InsertEvents(ictx, events, now, store.Take{}); err != nil {
+	inserted, _, err := d.cfg.Store.InsertEvents(ictx, events, now, store.Take{})
+	if err != nil {
 		if len(events) > maxOpsBacklog {
 			d.cfg.Logger.Error("operational events dropped: too many wait for an insert", "events", len(events)-maxOpsBacklog)
 			events = events[len(events)-maxOpsBacklog:]
@@ -68,7 +70,7 @@ func (c *completer) ops(ctx context.Context, outcomes []outcome, disabled map[in
 		d.cfg.Logger.Error("storing operational events failed; tried again with the next outcomes", "err", err, "events", len(events))
 		return
 	}
-	d.Notify()
+	d.wakeAfterInsert(inserted)
 }
 
 // maxOpsBacklog bounds the operational events kept in memory while their

@@ -7,7 +7,7 @@ package delivery
 // timeout, so the rule keeps workers free instead: the last eighth of
 // them (the reserve) goes only to organizations with no request out, one
 // each. Above the reserve, scarce workers go first to the organizations
-// that hold the fewest (startWaiting visits them in that order, one
+// that use the fewest (startWaiting visits them in that order, one
 // request each per round: max-min fair), up to PerWebhook each. So a few
 // tenants whose receivers hang hold at most seven eighths of the workers,
 // a tenant that appears meanwhile starts at once from the reserve, and a
@@ -30,18 +30,18 @@ func (s share) part(active int) int {
 	return max(1, (s.workers-s.reserve)/max(1, active))
 }
 
-// mayStart reports whether an organization with busy requests out may
-// start one more while inFlight are out in all.
-func (s share) mayStart(busy, inFlight int) bool {
-	if inFlight >= s.workers || busy >= s.perWebhook {
+// mayStart reports whether an organization using orgInUse workers may
+// start one more request while inUse workers are in use in all.
+func (s share) mayStart(orgInUse, inUse int) bool {
+	if inUse >= s.workers || orgInUse >= s.perWebhook {
 		return false
 	}
-	return s.workers-inFlight > s.reserve || busy == 0
+	return s.workers-inUse > s.reserve || orgInUse == 0
 }
 
-// holdCap bounds what an organization holds claimed (in flight and
-// waiting for a slot) while active organizations have work: a round ahead
-// of its part, so a freed slot is filled without waiting for a claim, and
+// holdCap bounds what an organization holds claimed (using a worker and
+// waiting for one) while active organizations have work: a round ahead
+// of its part, so a freed worker is filled without waiting for a claim, and
 // no more, so that deliveries do not sit leased behind a slow endpoint
 // while others could use the room.
 func (s share) holdCap(active int) int {

@@ -14,7 +14,7 @@ import (
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 )
 
-// A delivery claimed ahead of its webhook's free slot waits behind a slow
+// A delivery claimed ahead of its webhook's free worker waits behind a slow
 // request. If the wait has used up so much of its lease that a whole
 // request no longer fits, it must not be sent on that lease: the lease
 // could run out mid-request and the delivery be claimed and sent again. It
@@ -61,11 +61,11 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 	go func() { ran <- d.Run(runCtx) }()
 
 	first := <-arrived
-	if held, out := d.Held(), d.InFlight(); held != 2 || out != 1 {
-		t.Fatalf("Held %d, InFlight %d; want 2 held (one sending, one waiting) and 1 in flight", held, out)
+	if claimed, inUse := d.Claimed(), d.WorkersInUse(); claimed != 2 || inUse != 1 {
+		t.Fatalf("Claimed %d, WorkersInUse %d; want 2 claimed (one sending, one waiting) and 1 worker in use", claimed, inUse)
 	}
 	// The second delivery was claimed with the first and waits for the
-	// one slot. Time passes beyond its lease before the slot frees.
+	// one worker. Time passes beyond its lease before the worker frees.
 	mu.Lock()
 	now = now.Add(d.LeaseTerm() + time.Second)
 	mu.Unlock()

@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -131,7 +132,12 @@ func ExampleParseBatch() {
 		{"type":"case_resolved","organizationID":1,"caseResolved":{"caseID":"c","channelType":"","channelID":"","resolvedTime":1}},
 		{"type":"integration_message_status","organizationID":1,"integrationMessageStatus":{"timestamp":"now"}}
 	]`))
-	for _, f := range err.(*otw.Error).Fields {
+	var invalid *otw.Error
+	if !errors.As(err, &invalid) {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range invalid.Fields {
 		fmt.Printf("%s: %s\n", f.Field, f.Message)
 	}
 	// Output:

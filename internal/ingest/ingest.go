@@ -3,6 +3,10 @@
 // many clients publish at once, one transaction for all of them costs one
 // fsync instead of one each (group commit). A publish that arrives alone
 // is written at once: nothing waits for company.
+//
+// Who calls whom: the API calls Insert; the Committer calls the store, and
+// the local dispatcher only through the Handoff main gives it. It does not
+// import the dispatcher, and the dispatcher never calls it.
 package ingest
 
 import (
@@ -43,8 +47,10 @@ type reply struct {
 	err      error
 }
 
-// Handoff is the local dispatcher, which takes fresh deliveries straight
-// from the insert that stores them (see store.Take).
+// Handoff is the local dispatcher (delivery.Dispatcher, wired by main),
+// which takes fresh deliveries straight from the insert that stores them
+// (see store.Take): Reserve before the insert, Accept after it, with what
+// was taken.
 type Handoff interface {
 	Reserve(orgs []int64) store.Take
 	Accept(take store.Take, taken []store.Claimed)

@@ -1,6 +1,7 @@
 // Package metrics is what the service tells Prometheus at GET /metrics:
 // events accepted, deliveries by outcome, attempt latency, answers by
-// status code, and the pending and in-flight gauges.
+// status code, and the gauges of deliveries pending in the database and
+// claimed by this process.
 package metrics
 
 import (
@@ -22,14 +23,14 @@ type Metrics struct {
 	deliveries      *prometheus.CounterVec
 	attemptDuration prometheus.Histogram
 	answers         *prometheus.CounterVec
-	inFlight        prometheus.GaugeFunc
+	claimed         prometheus.GaugeFunc
 }
 
-// New registers the collectors. inFlight reports the deliveries this
-// process holds (sending, or claimed and waiting for a slot); pending
-// counts the pending deliveries in the database (asked at each scrape,
-// with a short timeout).
-func New(inFlight func() int, pending func(ctx context.Context) (int64, error)) *Metrics {
+// New registers the collectors. claimed reports the deliveries this
+// process holds claimed (delivery.Dispatcher.Claimed); pending counts the
+// pending deliveries in the database (asked at each scrape, with a short
+// timeout).
+func New(claimed func() int, pending func(ctx context.Context) (int64, error)) *Metrics {
 	m := &Metrics{registry: prometheus.NewRegistry()}
 	m.eventsAccepted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "otw_events_accepted_total", Help: "Events accepted (answered 202), whether or not they made a delivery.",
@@ -45,9 +46,12 @@ func New(inFlight func() int, pending func(ctx context.Context) (int64, error)) 
 	m.answers = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "otw_attempt_answers_total", Help: "Delivery attempts by the receiver's HTTP status code (\"error\": no answer).",
 	}, []string{"code"})
-	m.inFlight = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "otw_deliveries_in_flight", Help: "Deliveries this process has claimed and not yet finished.",
-	}, func() float64 { return float64(inFlight()) })
+	// The name stays for the dashboards that read it; the help says what
+	// it counts.
+	m.claimed = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "otw_deliveries_in_flight",
+		Help: "Deliveries this process holds claimed: waiting to start, being sent, or sent and their outcome not yet written (outcomes kept for a retried write are not counted).",
+	}, func() float64 { return float64(claimed()) })
 	pendingGauge := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "otw_deliveries_pending", Help: "Deliveries waiting in the database: due, being sent, or waiting for a retry (-1 when the database did not answer).",
 	}, func() float64 {
@@ -59,7 +63,7 @@ func New(inFlight func() int, pending func(ctx context.Context) (int64, error)) 
 		}
 		return float64(n)
 	})
-	m.registry.MustRegister(m.eventsAccepted, m.deliveries, m.attemptDuration, m.answers, m.inFlight, pendingGauge,
+	m.registry.MustRegister(m.eventsAccepted, m.deliveries, m.attemptDuration, m.answers, m.claimed, pendingGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -15,7 +15,7 @@ const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 func NewID(prefix string, now time.Time) string {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:]) // crypto/rand never fails on Linux ≥ 3.17
+	rand.Read(b[6:]) // never fails: see "Randomness cannot fail" in docs/design.md
 	out := make([]byte, len(prefix)+26)
 	copy(out, prefix)
 	dst := out[len(prefix):]

@@ -20,8 +20,11 @@ const (
 	EventWebhookRecovered  = "webhook.recovered"
 )
 
-// OpsEventTypes is what the ops webhook subscribes to.
-var OpsEventTypes = []string{EventWebhookDisabled, EventDeliveryExhausted, EventWebhookRecovered}
+// OpsEventTypes is what the ops webhook subscribes to: a fresh slice on
+// each call, so that no caller changes another's.
+func OpsEventTypes() []string {
+	return []string{EventWebhookDisabled, EventDeliveryExhausted, EventWebhookRecovered}
+}
 
 // Disable reasons in a webhook.disabled event.
 const (

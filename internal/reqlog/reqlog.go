@@ -53,7 +53,7 @@ func sane(id string) bool {
 
 func newID() string {
 	var b [12]byte
-	rand.Read(b[:]) // never fails (Go 1.24+: it crashes the program instead)
+	rand.Read(b[:]) // never fails: see "Randomness cannot fail" in docs/design.md
 	return hex.EncodeToString(b[:])
 }
 

@@ -48,16 +48,19 @@ func ParseKey(s string) ([]byte, error) {
 // new random key (mode 0600) when it does not exist.
 func LoadOrCreateKeyFile(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
-	if err == nil {
-		return ParseKey(string(b))
+	if errors.Is(err, os.ErrNotExist) {
+		return createKeyFile(path)
 	}
-	if !errors.Is(err, os.ErrNotExist) {
+	if err != nil {
 		return nil, err
 	}
+	return ParseKey(string(b))
+}
+
+// createKeyFile writes a new random key to path, which must not exist.
+func createKeyFile(path string) ([]byte, error) {
 	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
+	rand.Read(key) // never fails: see "Randomness cannot fail" in docs/design.md
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
@@ -72,9 +75,7 @@ func LoadOrCreateKeyFile(path string) ([]byte, error) {
 // Seal encrypts plain: a random nonce followed by the ciphertext and tag.
 func (b *Box) Seal(plain []byte) []byte {
 	nonce := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plain)+b.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		panic(err) // crypto/rand does not fail on supported systems
-	}
+	rand.Read(nonce) // never fails: see "Randomness cannot fail" in docs/design.md
 	return b.aead.Seal(nonce, nonce, plain, nil)
 }
 

@@ -1,0 +1,115 @@
+package delivery
+
+import (
+	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
+
+// When the claim loop wakes. Run's loop claims, then sleeps until the
+// earliest retry this node scheduled, PollInterval at most, which finds
+// what another node scheduled and leases that ran out. It is woken sooner
+// only as this file decides, and nothing else in the package wakes it:
+//
+//   - workers were freed (outcomes written, or set aside for a retried
+//     write) and one of their organizations has fewer deliveries waiting
+//     than a webhook may have out: a claim refills it, and a finished
+//     delivery may have let the next of its order key go (freeWorkers);
+//   - an outcome scheduled a retry due before the sleep ends: the sleep
+//     is shortened (wakeForRetry);
+//   - leases were given back, so their deliveries are due again at once
+//     (wakeAfterGiveBack);
+//   - the completer inserted operational events that made deliveries not
+//     taken at the insert (wakeAfterInsert);
+//   - Notify, from outside the package: whoever else made deliveries due
+//     (an insert that handed over fewer than it made, a retry asked for, a
+//     webhook switched back on, another node's insert).
+//
+// An insert's hand-over (Accept) wakes nothing: what it took starts at
+// once, without a claim. Nor does a rate-limited webhook's next turn: a
+// timer of its own starts its waiting deliveries (startWaiting).
+
+// Notify tells the dispatcher that work may be due now. It never blocks.
+func (d *Dispatcher) Notify() { d.wakeLoop() }
+
+// wakeLoop ends the claim loop's sleep, or the next one as it begins;
+// wake-ups that come while one is pending count as one.
+func (d *Dispatcher) wakeLoop() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sleep is how long the claim loop waits for a wake-up: until the
+// earliest retry this node scheduled, and never longer than the poll
+// interval. It notes when the sleep ends, for wakeForRetry.
+func (d *Dispatcher) sleep() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.cfg.Now()
+	wait := d.cfg.PollInterval
+	if !d.nextRetry.IsZero() {
+		wait = min(wait, max(d.nextRetry.Sub(now), 0))
+	}
+	d.sleepEnds = now.Add(wait)
+	return wait
+}
+
+// awakeLocked notes that the claim loop is awake, at the start of a
+// claim: the next sleep reads every retry scheduled from now on. d.mu
+// must be held.
+func (d *Dispatcher) awakeLocked() { d.sleepEnds = time.Time{} }
+
+// wakeForRetry notes a retry due at t, and wakes the claim loop when t
+// comes before its sleep ends. A later retry needs no wake-up: the sleep
+// after the next claim ends by it.
+func (d *Dispatcher) wakeForRetry(t time.Time) {
+	d.mu.Lock()
+	if d.nextRetry.IsZero() || t.Before(d.nextRetry) {
+		d.nextRetry = t
+	}
+	sooner := t.Before(d.sleepEnds)
+	d.mu.Unlock()
+	if sooner {
+		d.wakeLoop()
+	}
+}
+
+// freeWorkers is how the completer gives back the workers of outcomes it
+// wrote or set aside: the waiting deliveries of the organizations in
+// disable are dropped (see release), what waits starts in the workers
+// freed, and the claim loop is woken when one of the outcomes'
+// organizations is left with fewer deliveries waiting than a webhook may
+// have out.
+func (d *Dispatcher) freeWorkers(batch []outcome, disable map[int64]string) {
+	d.mu.Lock()
+	d.releaseLocked(batch, disable)
+	short := false
+	for _, o := range batch {
+		if len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook {
+			short = true
+			break
+		}
+	}
+	d.mu.Unlock()
+	d.startWaiting()
+	if short {
+		d.wakeLoop()
+	}
+}
+
+// wakeAfterGiveBack follows leases given back: their deliveries are due
+// at once, for the next claim here or on another node.
+func (d *Dispatcher) wakeAfterGiveBack() { d.wakeLoop() }
+
+// wakeAfterInsert follows events this dispatcher inserted: deliveries the
+// insert made and did not hand over are due now.
+func (d *Dispatcher) wakeAfterInsert(inserted []store.Inserted) {
+	for _, in := range inserted {
+		if !in.Existing && in.DeliveryID != "" && !in.Taken {
+			d.wakeLoop()
+			return
+		}
+	}
+}
