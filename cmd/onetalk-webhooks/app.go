@@ -24,11 +24,13 @@ import (
 	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
 	"github.com/onetalk/onetalk-webhooks/internal/retention"
 	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 	"github.com/onetalk/onetalk-webhooks/internal/store/postgres"
 	"github.com/onetalk/onetalk-webhooks/internal/store/sqlite"
 	"github.com/onetalk/onetalk-webhooks/internal/tracing"
 	"github.com/onetalk/onetalk-webhooks/internal/ui"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
 // app is the service wired together: what serve runs and bench measures.
@@ -107,28 +109,28 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	})
 	a.committer = ingest.New(a.store, ingest.Options{Handoff: a.dispatcher})
 	mux := http.NewServeMux()
-	failures := &api.FailureLimiter{} // one count of guesses for the API and the UI
-	apiServer := api.New(api.Config{
-		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
-		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
-		Metrics: a.metrics, Failures: failures, Retention: cfg.retention, Tracer: a.tracer,
+	// One Service does what the API and the UI offer, on the same
+	// committer, metrics and dispatcher.
+	svc := service.New(service.Config{
+		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: service.HashToken(a.adminToken),
+		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap,
+		Retention: cfg.retention, Metrics: a.metrics, Logger: log,
 	})
-	apiServer.Register(mux)
+	failures := &web.FailureLimiter{} // one count of guesses for the API and the UI
+	api.New(api.Config{Service: svc, Failures: failures, Logger: log, Tracer: a.tracer}).Register(mux)
 	mux.Handle("GET /metrics", a.metrics.Handler())
-	web, err := ui.New(ui.Config{
-		Store: a.store, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
+	pages, err := ui.New(ui.Config{
+		Service: svc, Failures: failures, Logger: log,
 		// Derived from the secret key, so every node accepts every
 		// node's session cookie.
-		SessionKey: ui.SessionKeyFrom(key), Notify: a.dispatcher.Notify,
-		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Failures: failures, Logger: log,
-		API:       apiServer, // the UI's operations are the API's, on the same committer and metrics
-		PublicURL: cfg.publicURL,
+		SessionKey: ui.SessionKeyFrom(key),
+		PublicURL:  cfg.publicURL,
 	})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	web.Register(mux)
+	pages.Register(mux)
 	a.handler = reqlog.Middleware(mux)
 	return a, nil
 }
