@@ -242,19 +242,16 @@ func (a *app) close() {
 // on SQLite a key generated once beside the database file. Several nodes
 // on PostgreSQL must share one key, so there it must be given.
 func secretKey(cfg config) ([]byte, error) {
-	var key []byte
-	var err error
-	switch {
-	case cfg.secretKey != "":
-		key, err = seal.ParseKey(cfg.secretKey)
-	case cfg.sqlitePath() != "":
-		if err = os.MkdirAll(filepath.Dir(cfg.sqlitePath()), 0o755); err == nil {
-			key, err = seal.LoadOrCreateKeyFile(secretKeyPath(cfg))
-		}
-	default:
-		err = errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")
+	if cfg.secretKey != "" {
+		return seal.ParseKey(cfg.secretKey)
 	}
-	return key, err
+	if cfg.sqlitePath() == "" {
+		return nil, errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.sqlitePath()), 0o755); err != nil {
+		return nil, err
+	}
+	return seal.LoadOrCreateKeyFile(secretKeyPath(cfg))
 }
 
 func adminTokenPath(cfg config) string {
@@ -271,16 +268,18 @@ func adminToken(cfg config) (token string, generated bool, err error) {
 		return "", false, errors.New("--admin-token (OTW_ADMIN_TOKEN) is required with PostgreSQL: every node must accept the same token")
 	}
 	path := adminTokenPath(cfg)
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), false, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	saved, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(saved)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
 		return "", false, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", false, err
 	}
 	b := make([]byte, 32)
-	_, _ = rand.Read(b)
+	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the program
 	token = "ota_" + base64.RawURLEncoding.EncodeToString(b)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
