@@ -30,8 +30,9 @@ type deliveriesPage struct {
 	RetryLink string
 }
 
-// listDeliveries reads the query with the API's own parser (status,
-// eventType, limit, cursor) and the search (see viewParams). The store
+// listDeliveries reads the query with the API's own parser
+// (service.ParseListParams: status, eventType, limit, cursor) and the
+// search (see viewParams). The store
 // pages only towards older deliveries, so the page remembers the cursors
 // that led to it in "trail" and "Newer" walks back along them.
 func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, s session) {

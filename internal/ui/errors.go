@@ -44,11 +44,11 @@ func fieldMessages(err error) string {
 }
 
 // fieldErrors groups an invalid input's messages by field, for showing
-// beside its control. The API's messages are written to follow the field's
-// name ("must not contain a user name or password"), so the URL's get a
-// subject and the others a capital ("Choose a minimum of 1 event", as the
-// page words it). Fields such as subscribedEvents[0] are filed under
-// subscribedEvents.
+// beside its control. The service's messages are written to follow the
+// field's name ("must not contain a user name or password"), so the URL's
+// get a subject and the others a capital ("Choose a minimum of 1 event",
+// as the page words it). Fields such as subscribedEvents[0] are filed
+// under subscribedEvents.
 func fieldErrors(err error) map[string]string {
 	var e *otw.Error
 	if !errors.As(err, &e) {

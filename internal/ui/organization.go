@@ -20,8 +20,8 @@ type organizationPage struct {
 }
 
 // showOrganization lists the organizations for an admin to pick one.
-// The query is read with the API's parser (limit, cursor), as GET
-// /v1/organizations reads it.
+// The query is read as GET /v1/organizations reads it
+// (service.ParsePageParams: limit, cursor).
 func (u *UI) showOrganization(w http.ResponseWriter, r *http.Request, s session) {
 	if !s.Admin {
 		http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
