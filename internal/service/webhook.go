@@ -141,7 +141,7 @@ func (s *Service) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSet
 }
 
 // RevealSecret returns what receivers of org's webhook verify with (see
-// ReceiverKey): the secret, or the public key.
+// receiverKey): the secret, or the public key.
 func (s *Service) RevealSecret(ctx context.Context, org int64) (string, error) {
 	wh, err := s.store.GetWebhook(ctx, org)
 	if err != nil {
@@ -156,14 +156,14 @@ func (s *Service) OpenReceiverKey(wh otw.Webhook) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return ReceiverKey(opened)
+	return receiverKey(opened)
 }
 
 // RotateSecret makes a new signing key, of the webhook's scheme, for org's
-// webhook and returns what receivers verify with (ReceiverKey: the secret,
+// webhook and returns what receivers verify with (receiverKey: the secret,
 // or the public key); the old key keeps signing beside it until
 // previousUntil, so receivers can switch without missing an event.
-func (s *Service) RotateSecret(ctx context.Context, org int64) (receiverKey string, previousUntil time.Time, err error) {
+func (s *Service) RotateSecret(ctx context.Context, org int64) (key string, previousUntil time.Time, err error) {
 	wh, err := s.store.GetWebhook(ctx, org)
 	if err != nil {
 		return "", time.Time{}, err
@@ -183,13 +183,13 @@ func (s *Service) RotateSecret(ctx context.Context, org int64) (receiverKey stri
 		if wh, err = s.store.RotateSecret(ctx, org, s.box.Seal([]byte(secret)), previousUntil, now); err != nil {
 			return "", time.Time{}, err
 		}
-		receiverKey, err = ReceiverKey([]byte(secret))
+		key, err = receiverKey([]byte(secret))
 		if err != nil || otw.SigningOrDefault(wh.Signing) == signing {
-			return receiverKey, previousUntil, err
+			return key, previousUntil, err
 		}
 		signing = otw.SigningOrDefault(wh.Signing)
 	}
-	return receiverKey, previousUntil, nil
+	return key, previousUntil, nil
 }
 
 // ParseTestEvent reads the body of a test event, {"eventType": …},
