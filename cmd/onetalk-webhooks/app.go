@@ -24,11 +24,13 @@ import (
 	"github.com/onetalk/onetalk-webhooks/internal/reqlog"
 	"github.com/onetalk/onetalk-webhooks/internal/retention"
 	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 	"github.com/onetalk/onetalk-webhooks/internal/store/postgres"
 	"github.com/onetalk/onetalk-webhooks/internal/store/sqlite"
 	"github.com/onetalk/onetalk-webhooks/internal/tracing"
 	"github.com/onetalk/onetalk-webhooks/internal/ui"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
 // app is the service wired together: what serve runs and bench measures.
@@ -107,28 +109,28 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	})
 	a.committer = ingest.New(a.store, ingest.Options{Handoff: a.dispatcher})
 	mux := http.NewServeMux()
-	failures := &api.FailureLimiter{} // one count of guesses for the API and the UI
-	apiServer := api.New(api.Config{
-		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
-		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Logger: log,
-		Metrics: a.metrics, Failures: failures, Retention: cfg.retention, Tracer: a.tracer,
+	// One Service does what the API and the UI offer, on the same
+	// committer, metrics and dispatcher.
+	svc := service.New(service.Config{
+		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: service.HashToken(a.adminToken),
+		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap,
+		Retention: cfg.retention, Metrics: a.metrics, Logger: log,
 	})
-	apiServer.Register(mux)
+	failures := &web.FailureLimiter{} // one count of guesses for the API and the UI
+	api.New(api.Config{Service: svc, Failures: failures, Logger: log, Tracer: a.tracer}).Register(mux)
 	mux.Handle("GET /metrics", a.metrics.Handler())
-	web, err := ui.New(ui.Config{
-		Store: a.store, Box: box, AdminTokenHash: api.HashToken(a.adminToken),
+	pages, err := ui.New(ui.Config{
+		Service: svc, Failures: failures, Logger: log,
 		// Derived from the secret key, so every node accepts every
 		// node's session cookie.
-		SessionKey: ui.SessionKeyFrom(key), Notify: a.dispatcher.Notify,
-		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap, Failures: failures, Logger: log,
-		API:       apiServer, // the UI's operations are the API's, on the same committer and metrics
-		PublicURL: cfg.publicURL,
+		SessionKey: ui.SessionKeyFrom(key),
+		PublicURL:  cfg.publicURL,
 	})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	web.Register(mux)
+	pages.Register(mux)
 	a.handler = reqlog.Middleware(mux)
 	return a, nil
 }
@@ -240,19 +242,16 @@ func (a *app) close() {
 // on SQLite a key generated once beside the database file. Several nodes
 // on PostgreSQL must share one key, so there it must be given.
 func secretKey(cfg config) ([]byte, error) {
-	var key []byte
-	var err error
-	switch {
-	case cfg.secretKey != "":
-		key, err = seal.ParseKey(cfg.secretKey)
-	case cfg.sqlitePath() != "":
-		if err = os.MkdirAll(filepath.Dir(cfg.sqlitePath()), 0o755); err == nil {
-			key, err = seal.LoadOrCreateKeyFile(secretKeyPath(cfg))
-		}
-	default:
-		err = errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")
+	if cfg.secretKey != "" {
+		return seal.ParseKey(cfg.secretKey)
 	}
-	return key, err
+	if cfg.sqlitePath() == "" {
+		return nil, errors.New("--secret-key (OTW_SECRET_KEY) is required with PostgreSQL: every node must use the same key (make one with: head -c32 /dev/urandom | base64)")
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.sqlitePath()), 0o755); err != nil {
+		return nil, err
+	}
+	return seal.LoadOrCreateKeyFile(secretKeyPath(cfg))
 }
 
 func adminTokenPath(cfg config) string {
@@ -269,16 +268,18 @@ func adminToken(cfg config) (token string, generated bool, err error) {
 		return "", false, errors.New("--admin-token (OTW_ADMIN_TOKEN) is required with PostgreSQL: every node must accept the same token")
 	}
 	path := adminTokenPath(cfg)
-	if b, err := os.ReadFile(path); err == nil {
-		return strings.TrimSpace(string(b)), false, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
+	saved, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(saved)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
 		return "", false, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return "", false, err
 	}
 	b := make([]byte, 32)
-	_, _ = rand.Read(b)
+	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the program
 	token = "ota_" + base64.RawURLEncoding.EncodeToString(b)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -233,18 +233,11 @@ func runNodesBench(ctx context.Context, bc benchConfig, stdout, stderr io.Writer
 func waitReady(ctx context.Context, client *http.Client, base string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := client.Get(base + "/readyz")
+		err := getReady(client, base)
 		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
+			return nil
 		}
 		if time.Now().After(deadline) {
-			if err == nil {
-				err = fmt.Errorf("status %d", resp.StatusCode)
-			}
 			return err
 		}
 		if ctx.Err() != nil {
@@ -252,6 +245,20 @@ func waitReady(ctx context.Context, client *http.Client, base string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// getReady asks base/readyz once: nil when it answers 200.
+func getReady(client *http.Client, base string) error {
+	resp, err := client.Get(base + "/readyz")
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // procCPU is a process's user+sys CPU time from /proc/<pid>/stat (fields

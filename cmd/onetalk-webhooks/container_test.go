@@ -2,6 +2,7 @@ package main
 
 import (
 	"debug/elf"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -65,7 +66,8 @@ func TestStaticBinaryAndItsHealthcheck(t *testing.T) {
 	serve.Process.Kill()
 	serve.Wait()
 	out, err = check()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(out, "not ready") {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(out, "not ready") {
 		t.Fatalf("healthcheck with serve gone: %v %q; want exit 1 saying not ready", err, out)
 	}
 }

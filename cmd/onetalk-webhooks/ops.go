@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/netguard"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 )
 
@@ -28,7 +28,7 @@ func setupOps(ctx context.Context, cfg config, s store.Store, box *seal.Box) err
 	now := time.Now()
 	if _, err := s.GetOrganization(ctx, otw.OpsOrganizationID); otw.ErrorCode(err) == otw.ENOTFOUND {
 		// Its one key is never shown: the admin token reads its log.
-		_, hash := api.NewAPIKey()
+		_, hash := service.NewAPIKey()
 		key := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: otw.OpsOrganizationID, Hash: hash, Prefix: "ops", CreatedAt: now}
 		org := otw.Organization{ID: otw.OpsOrganizationID, Name: "platform operations", CreatedAt: now}
 		if err := s.CreateOrganization(ctx, org, key); err != nil && otw.ErrorCode(err) != otw.ECONFLICT {

@@ -98,7 +98,7 @@ func runWithSecrets(t *testing.T) *secretRun {
 	})
 
 	// Wrong credentials, from an address of their own: the first
-	// api.FailureBurst are answered 401, then 429 with Retry-After.
+	// web.FailureBurst are answered 401, then 429 with Retry-After.
 	attacker := clientFrom("127.0.0.77")
 	run.wrong = []string{"otk_" + randomHex(20), "ota_" + randomHex(16), "wrong-admin-" + randomHex(8), run.apiKeys[1]} // the last: revoked
 	for i := range 20 {

@@ -1,19 +1,13 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
-	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 )
-
-// maxSmallBody bounds the bodies of every route but publishing.
-const maxSmallBody = 64 << 10
 
 type organizationJSON struct {
 	OrganizationID int64     `json:"organizationID"`
@@ -21,80 +15,6 @@ type organizationJSON struct {
 	CreatedAt      time.Time `json:"createdAt"`
 	APIKeyID       string    `json:"apiKeyID"`
 	APIKey         string    `json:"apiKey"`
-}
-
-func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r, maxSmallBody, "a JSON object")
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	var c checker
-	m, err := c.fields(body, "organizationID", "name")
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	var id int64
-	var name string
-	var raw json.RawMessage
-	if c.decode(m, "organizationID", "an integer", &raw) {
-		n, perr := strconv.ParseInt(string(raw), 10, 64)
-		if perr != nil || n < 1 || n > otw.MaxOrganizationID {
-			c.fail("organizationID", "%s", otw.OrganizationIDRule)
-		}
-		id = n
-	}
-	if c.decode(m, "name", "a string", &name) {
-		name = strings.TrimSpace(name)
-		if name == "" || utf8.RuneCountInString(name) > 200 {
-			c.fail("name", "must be 1 to 200 characters")
-		}
-	}
-	if err := c.err(); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	now := s.now().UTC()
-	key, hash := NewAPIKey()
-	org := otw.Organization{ID: id, Name: name, CreatedAt: now}
-	k := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: id, Hash: hash, Prefix: keyPrefix(key), CreatedAt: now}
-	if err := s.store.CreateOrganization(r.Context(), org, k); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, organizationJSON{OrganizationID: id, Name: name, CreatedAt: now, APIKeyID: k.ID, APIKey: key})
-}
-
-func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
-	org, err := adminOrg(r)
-	if err == nil && org == otw.OpsOrganizationID {
-		err = otw.Errorf(otw.EFORBIDDEN, "the operations organization takes no API keys: the admin token reads it")
-	}
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	now := s.now().UTC()
-	key, hash := NewAPIKey()
-	k := otw.APIKey{ID: otw.NewID("key_", now), OrganizationID: org, Hash: hash, Prefix: keyPrefix(key), CreatedAt: now}
-	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": k.ID, "apiKey": key, "createdAt": now})
-}
-
-func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
-	org, err := adminOrg(r)
-	if err == nil {
-		err = s.store.RevokeAPIKey(r.Context(), org, r.PathValue("id"), s.now())
-	}
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // organizationListedJSON is one organization of the list: no key, which
@@ -105,46 +25,165 @@ type organizationListedJSON struct {
 	CreatedAt      time.Time `json:"createdAt"`
 }
 
-// ParsePageParams reads a list's paging query as the deliveries list
-// reads it: limit (1 to 250, default 50) and cursor, the nextCursor of the
-// page before.
-func ParsePageParams(r *http.Request) (store.PageParams, error) {
-	q := r.URL.Query()
-	p := store.PageParams{Limit: 50, Cursor: q.Get("cursor")}
-	var c checker
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 250 {
-			c.fail("limit", "must be an integer from 1 to 250")
-		}
-		p.Limit = n
+func toOrganizationJSON(o otw.Organization) organizationListedJSON {
+	return organizationListedJSON{OrganizationID: o.ID, Name: o.Name, CreatedAt: o.CreatedAt}
+}
+
+type apiKeyJSON struct {
+	ID         string     `json:"id"`
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt"`
+	RevokedAt  *time.Time `json:"revokedAt"`
+}
+
+// adminOrg reads the {org} of an admin route; an ID that cannot be one
+// is an organization that does not exist.
+func adminOrg(r *http.Request) (int64, error) {
+	org, err := strconv.ParseInt(r.PathValue("org"), 10, 64)
+	if err != nil {
+		return 0, otw.Errorf(otw.ENOTFOUND, "no organization %q", r.PathValue("org"))
 	}
-	if _, err := store.ParseOrgCursor(p.Cursor); err != nil {
-		c.fail("cursor", "not a cursor this API returned")
+	return org, nil
+}
+
+func (s *Server) createOrganization(w http.ResponseWriter, r *http.Request) {
+	body, err := readBody(r, maxSmallBody, "a JSON object")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
 	}
-	return p, c.err()
+	id, name, err := service.ParseNewOrganization(body)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	org, k, err := s.svc.CreateOrganization(r.Context(), id, name)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, organizationJSON{OrganizationID: org.ID, Name: org.Name, CreatedAt: org.CreatedAt,
+		APIKeyID: k.ID, APIKey: k.Key})
 }
 
 // listOrganizations is the admin's list of every organization, in ID
 // order, paged.
 func (s *Server) listOrganizations(w http.ResponseWriter, r *http.Request) {
-	p, err := ParsePageParams(r)
-	var page []otw.Organization
-	var next string
-	if err == nil {
-		page, next, err = s.store.ListOrganizations(r.Context(), p)
+	p, err := service.ParsePageParams(r.URL.Query())
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
 	}
+	page, next, err := s.svc.ListOrganizations(r.Context(), p)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
 	out := make([]organizationListedJSON, len(page))
 	for i, o := range page {
-		out[i] = organizationListedJSON{OrganizationID: o.ID, Name: o.Name, CreatedAt: o.CreatedAt}
+		out[i] = toOrganizationJSON(o)
 	}
-	var nextCursor *string
-	if next != "" {
-		nextCursor = &next
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "nextCursor": cursorJSON(next)})
+}
+
+func (s *Server) getOrganization(w http.ResponseWriter, r *http.Request) {
+	org, err := adminOrg(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out, "nextCursor": nextCursor})
+	o, err := s.svc.GetOrganization(r.Context(), org)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toOrganizationJSON(o))
+}
+
+// patchOrganization renames an organization.
+func (s *Server) patchOrganization(w http.ResponseWriter, r *http.Request) {
+	org, err := adminOrg(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	body, err := readBody(r, maxSmallBody, "a JSON object")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	name, err := service.ParseRename(body)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	o, err := s.svc.RenameOrganization(r.Context(), org, name)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toOrganizationJSON(o))
+}
+
+// deleteOrganization removes the organization and everything of it; its
+// keys stop working at once.
+func (s *Server) deleteOrganization(w http.ResponseWriter, r *http.Request) {
+	org, err := adminOrg(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.svc.DeleteOrganization(r.Context(), org); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) {
+	org, err := adminOrg(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	k, err := s.svc.CreateAPIKey(r.Context(), org)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": k.ID, "apiKey": k.Key, "createdAt": k.CreatedAt})
+}
+
+// listAPIKeys shows an organization's keys by ID and prefix: never the
+// key, which is shown once, when it is made.
+func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request) {
+	org, err := adminOrg(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	keys, err := s.svc.ListAPIKeys(r.Context(), org)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]apiKeyJSON, len(keys))
+	for i, k := range keys {
+		out[i] = apiKeyJSON{ID: k.ID, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt, RevokedAt: k.RevokedAt}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) revokeAPIKey(w http.ResponseWriter, r *http.Request) {
+	org, err := adminOrg(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.svc.RevokeAPIKey(r.Context(), org, r.PathValue("id")); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

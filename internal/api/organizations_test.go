@@ -10,6 +10,7 @@ import (
 
 	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 	"github.com/onetalk/onetalk-webhooks/internal/store/sqlite"
 )
 
@@ -28,7 +29,8 @@ func TestListOrganizations(t *testing.T) {
 	}
 	const admin = "ota_list-organizations-admin-token"
 	mux := http.NewServeMux()
-	api.New(api.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin)}).Register(mux)
+	svc := service.New(service.Config{Store: st, Box: box, AdminTokenHash: service.HashToken(admin)})
+	api.New(api.Config{Service: svc}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 

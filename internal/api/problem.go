@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
 // problem is an RFC 9457 problem details body.
@@ -18,36 +19,12 @@ type problem struct {
 	Errors []otw.FieldError `json:"errors,omitempty"`
 }
 
-// statuses maps each domain error code to its HTTP status: the one place
-// where the two meet.
-var statuses = map[string]int{
-	otw.EINVALID:      http.StatusUnprocessableEntity,
-	otw.EMALFORMED:    http.StatusBadRequest,
-	otw.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	otw.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
-	otw.ENOTFOUND:     http.StatusNotFound,
-	otw.ECONFLICT:     http.StatusConflict,
-	otw.EUNAUTHORIZED: http.StatusUnauthorized,
-	otw.EFORBIDDEN:    http.StatusForbidden,
-	otw.ETOOMANY:      http.StatusTooManyRequests,
-	otw.EINTERNAL:     http.StatusInternalServerError,
-	otw.EUNAVAILABLE:  http.StatusServiceUnavailable,
-}
-
-// retryAfterUnavailable is the Retry-After of every 503, in seconds. A
-// database fault is either over in a moment (a restart, a lock, a freed
-// disk) or needs a person; asking again after a couple of seconds lets
-// clients find the first case quickly without hammering the second.
-const retryAfterUnavailable = "2"
-
-// writeError answers with the problem for err. Only internal errors are
-// logged: the others are the caller's, and the answer tells them.
+// writeError answers with the problem for err, its status web.Status's.
+// Only internal errors are logged: the others are the caller's, and the
+// answer tells them.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := otw.ErrorCode(err)
-	status, ok := statuses[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := web.Status(code)
 	if status >= 500 {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -64,7 +41,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="onetalk-webhooks"`)
 	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", retryAfterUnavailable)
+		w.Header().Set("Retry-After", web.RetryAfterUnavailable)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)

@@ -1,5 +1,6 @@
 // Package api is the REST API: JSON under /v1, errors as RFC
-// 9457 problem details, each route one small handler.
+// 9457 problem details, each route one small handler that reads the
+// request, calls the service (internal/service) and writes its answer.
 package api
 
 import (
@@ -8,85 +9,40 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/internal/metrics"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
-	"github.com/onetalk/onetalk-webhooks/internal/seal"
-	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 	"go.opentelemetry.io/otel/trace"
 )
 
 // Config wires a Server.
 type Config struct {
-	Store store.Store
-	// Box seals signing secrets before they reach the store.
-	Box *seal.Box
-	// AdminTokenHash is HashToken(admin token).
-	AdminTokenHash []byte
-	// Insert stores published events; nil means Store.InsertEvents. serve
-	// passes an ingest.Committer, which commits concurrent publishes in
-	// one transaction.
-	Insert func(ctx context.Context, events []otw.Event) ([]store.Inserted, error)
-	// Notify tells the dispatcher that new deliveries are due.
-	Notify       func()
-	AllowPrivate bool
-	// RotationOverlap is how long an old secret signs beside the new one.
-	RotationOverlap time.Duration // 24 h
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Service does every operation; the Server reads requests and writes
+	// answers.
+	Service *service.Service
 	// Failures limits failed authentications per client address; share
 	// one with the UI's sign-in so that guesses count wherever they come.
 	// nil: the Server keeps its own.
-	Failures *FailureLimiter
-	// Metrics, when set, counts accepted events.
-	Metrics *metrics.Metrics
-	// Retention is how long deliveries are kept (0: for ever), so that an
-	// answer about one that is gone can say why.
-	Retention time.Duration
-	// Tracer, when set, makes a span of each publish and stores its
-	// traceparent with the events; nil is tracing off.
+	Failures *web.FailureLimiter
+	Logger   *slog.Logger
+	// Tracer, when set, makes a span of each publish, whose traceparent
+	// the service stores with the events; nil is tracing off.
 	Tracer trace.Tracer
 }
 
 // Server serves the API.
 type Server struct {
-	store        store.Store
-	box          *seal.Box
-	adminHash    []byte
-	insertEvents func(context.Context, []otw.Event) ([]store.Inserted, error)
-	notify       func()
-	allowPrivate bool
-	overlap      time.Duration
-	metrics      *metrics.Metrics
-	now          func() time.Time
-	log          *slog.Logger
-	failures     *FailureLimiter // of authentications, per client address
-	retention    time.Duration
-	uses         keyUses // when keys were last used, written now and then
-	tracer       trace.Tracer
+	svc      *service.Service
+	failures *web.FailureLimiter // of authentications, per client address
+	log      *slog.Logger
+	tracer   trace.Tracer
 }
 
 // New returns a Server.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert, notify: cfg.Notify,
-		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, metrics: cfg.Metrics, failures: cfg.Failures, now: cfg.Now, log: cfg.Logger,
-		retention: cfg.Retention, tracer: cfg.Tracer}
+	s := &Server{svc: cfg.Service, failures: cfg.Failures, log: cfg.Logger, tracer: cfg.Tracer}
 	if s.failures == nil {
-		s.failures = &FailureLimiter{}
-	}
-	if s.overlap <= 0 {
-		s.overlap = 24 * time.Hour
-	}
-	if s.insertEvents == nil {
-		s.insertEvents = func(ctx context.Context, events []otw.Event) ([]store.Inserted, error) {
-			inserted, _, err := s.store.InsertEvents(ctx, events, s.now().UTC(), store.Take{})
-			return inserted, err
-		}
-	}
-	if s.notify == nil {
-		s.notify = func() {}
-	}
-	if s.now == nil {
-		s.now = time.Now
+		s.failures = &web.FailureLimiter{}
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -159,19 +115,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when a publish would commit now. A read is not
-// enough: a full disk still answers reads, so the store checks a write
-// (store.Store.CheckWrite), with its own reason in the 503's detail.
+// readyz answers 200 when a publish would commit now (Service.Ready),
+// and a 503 with the store's reason in its detail when not.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyzTimeout)
 	defer cancel()
-	if err := s.store.CheckWrite(ctx); err != nil {
-		if otw.ErrorCode(err) != otw.EUNAVAILABLE {
-			// Whatever went wrong, the service is not ready: the answer
-			// is a 503, with the cause in the log.
-			s.log.ErrorContext(r.Context(), "database not ready", "err", err)
-			err = otw.Errorf(otw.EUNAVAILABLE, "the database does not answer")
-		}
+	if err := s.svc.Ready(ctx); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 	"github.com/onetalk/onetalk-webhooks/internal/tracing"
 	"go.opentelemetry.io/otel/attribute"
@@ -14,8 +13,10 @@ import (
 )
 
 // traced makes a server span of each request to a publishing route, in the
-// trace of the publisher's traceparent when it sends one. The handler
-// itself is returned when tracing is off.
+// trace of the publisher's traceparent when it sends one; the service
+// stores the span's traceparent with the events, so that their delivery
+// attempts join the trace. The handler itself is returned when tracing is
+// off.
 func (s *Server) traced(pattern string, h http.HandlerFunc) http.HandlerFunc {
 	if s.tracer == nil {
 		return h
@@ -31,16 +32,6 @@ func (s *Server) traced(pattern string, h http.HandlerFunc) http.HandlerFunc {
 		if sw.code >= 500 {
 			// A server span fails on 5xx only: a 4xx is the caller's.
 			span.SetStatus(codes.Error, http.StatusText(sw.code))
-		}
-	}
-}
-
-// traceEvents stores the publish span's traceparent with each event, so
-// that its delivery attempts join the trace.
-func (s *Server) traceEvents(ctx context.Context, events []otw.Event) {
-	if tp := tracing.TraceParent(ctx); tp != "" {
-		for i := range events {
-			events[i].TraceParent = tp
 		}
 	}
 }

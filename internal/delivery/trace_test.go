@@ -13,6 +13,7 @@ import (
 	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/delivery"
 	"github.com/onetalk/onetalk-webhooks/internal/ingest"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 	"github.com/onetalk/onetalk-webhooks/internal/tracing"
 	"github.com/onetalk/onetalk-webhooks/webhook"
 	"go.opentelemetry.io/otel/attribute"
@@ -117,7 +118,8 @@ func tracedService(t *testing.T, url, path, example string, traceparent ...strin
 	committer := ingest.New(s, ingest.Options{Handoff: d})
 	t.Cleanup(committer.Close)
 	mux := http.NewServeMux()
-	api.New(api.Config{Store: s, Insert: committer.Insert, Notify: d.Notify, AdminTokenHash: api.HashToken("admin"), Tracer: tracer}).Register(mux)
+	svc := service.New(service.Config{Store: s, Insert: committer.Insert, Notify: d.Notify, AdminTokenHash: service.HashToken("admin")})
+	api.New(api.Config{Service: svc, Tracer: tracer}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 

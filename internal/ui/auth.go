@@ -18,10 +18,7 @@ func (u *UI) signedIn(h pageHandler) http.Handler {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
-		s, err := u.decodeSession(c.Value)
-		if err == nil {
-			err = u.checkSession(r, s)
-		}
+		s, err := u.validSession(r, c.Value)
 		switch {
 		case errors.Is(err, errBadSession):
 			u.clearSession(w, r)
@@ -47,4 +44,14 @@ func (u *UI) withOrg(h pageHandler) http.Handler {
 		}
 		h(w, r, s)
 	})
+}
+
+// validSession is the session of the cookie value v once it is checked:
+// signed, not expired, its credential good and not signed out.
+func (u *UI) validSession(r *http.Request, v string) (session, error) {
+	s, err := u.decodeSession(v)
+	if err != nil {
+		return session{}, err
+	}
+	return s, u.checkSession(r, s)
 }

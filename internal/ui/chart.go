@@ -45,9 +45,9 @@ const (
 )
 
 func (u *UI) loadChart(ctx context.Context, org int64) (chart, error) {
-	now := u.cfg.Now().UTC()
+	now := u.svc.Now().UTC()
 	from := now.Truncate(time.Hour).Add(-23 * time.Hour)
-	stats, err := u.cfg.Store.DeliveryStats(ctx, org, from)
+	stats, err := u.svc.DeliveryStats(ctx, org, from)
 	if err != nil {
 		return chart{}, err
 	}

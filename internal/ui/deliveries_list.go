@@ -30,34 +30,31 @@ type deliveriesPage struct {
 	RetryLink string
 }
 
-// listDeliveries reads the query with the API's own parser (status,
-// eventType, limit, cursor) and the search (see viewParams). The store
+// listDeliveries reads the query with the API's own parser
+// (service.ParseListParams: status, eventType, limit, cursor) and the
+// search (see viewParams). The store
 // pages only towards older deliveries, so the page remembers the cursors
 // that led to it in "trail" and "Newer" walks back along them.
 func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, s session) {
-	params, find, err := viewParams(r, s.Org)
+	v, err := u.loadView(r, s.Org)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	params, list, next, err := u.find(r.Context(), params, &find)
-	if err != nil {
-		u.fail(w, r, &s, err)
-		return
-	}
+	params, find := v.params, v.search
 	c, err := u.loadChart(r.Context(), s.Org)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	p := deliveriesPage{Chart: c, Deliveries: list, Status: params.Status, EventType: params.EventType,
+	p := deliveriesPage{Chart: c, Deliveries: v.list, Status: params.Status, EventType: params.EventType,
 		Types: event.Types(), Statuses: []string{otw.DeliveryPending, otw.DeliverySucceeded, otw.DeliveryFailed},
 		Filtered: params.Status != "" || params.EventType != "" || find.Q != "" || find.From != "" || find.To != "",
 		Search:   find}
 	if params.Status == "" || params.Status == otw.DeliveryFailed {
 		// The dry run of the bulk retry: the count the button offers is
 		// the set it sends.
-		n, more, err := u.cfg.Store.RetryDeliveries(r.Context(), retryParams(params, u.cfg.Now(), true))
+		n, more, err := u.svc.RetryDeliveries(r.Context(), retryParams(params, true))
 		if err != nil {
 			u.fail(w, r, &s, err)
 			return
@@ -66,7 +63,7 @@ func (u *UI) listDeliveries(w http.ResponseWriter, r *http.Request, s session) {
 			p.RetryLink = viewLink("/deliveries/retry", r.URL.Query())
 		}
 	}
-	p.Older, p.Newer = pageLinks("/deliveries", r.URL.Query(), searchKeep, params.Cursor, next)
+	p.Older, p.Newer = pageLinks("/deliveries", r.URL.Query(), searchKeep, params.Cursor, v.next)
 	u.render(w, r, http.StatusOK, "deliveries", &view{Title: "Deliveries", Nav: "deliveries", Session: &s,
 		Notice: notice(r), Data: p})
 }

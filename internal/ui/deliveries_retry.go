@@ -19,20 +19,17 @@ type bulkRetryPage struct {
 }
 
 func (u *UI) confirmBulkRetry(w http.ResponseWriter, r *http.Request, s session) {
-	params, find, err := viewParams(r, s.Org)
-	if err == nil {
-		params, _, _, err = u.find(r.Context(), params, &find)
-	}
-	var n int
-	var more bool
-	if err == nil {
-		n, more, err = u.cfg.Store.RetryDeliveries(r.Context(), retryParams(params, u.cfg.Now(), true))
-	}
+	v, err := u.loadView(r, s.Org)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	p := bulkRetryPage{Count: n, More: more, Search: find, Status: params.Status, Type: params.EventType,
+	n, more, err := u.svc.RetryDeliveries(r.Context(), retryParams(v.params, true))
+	if err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	p := bulkRetryPage{Count: n, More: more, Search: v.search, Status: v.params.Status, Type: v.params.EventType,
 		Action: viewLink("/deliveries/retry", r.URL.Query()), Back: viewLink("/deliveries", r.URL.Query())}
 	u.render(w, r, http.StatusOK, "deliveries_retry", &view{Title: "Retry failed deliveries", Nav: "deliveries", Session: &s, Data: p})
 }
@@ -41,20 +38,14 @@ func (u *UI) confirmBulkRetry(w http.ResponseWriter, r *http.Request, s session)
 // query is the form's action, so the filters are read as the log reads
 // them.
 func (u *UI) bulkRetry(w http.ResponseWriter, r *http.Request, s session) {
-	params, find, err := viewParams(r, s.Org)
-	if err == nil {
-		params, _, _, err = u.find(r.Context(), params, &find)
-	}
-	var n int
-	if err == nil {
-		n, _, err = u.cfg.Store.RetryDeliveries(r.Context(), retryParams(params, u.cfg.Now(), false))
-	}
+	v, err := u.loadView(r, s.Org)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	if n > 0 {
-		u.cfg.Notify()
+	if _, _, err := u.svc.RetryDeliveries(r.Context(), retryParams(v.params, false)); err != nil {
+		u.fail(w, r, &s, err)
+		return
 	}
 	q := url.Values{}
 	for _, k := range searchKeep {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 )
 
@@ -29,9 +29,31 @@ var searchKeep = []string{"status", "eventType", "q", "from", "to", "limit"}
 // seconds.
 var localTime = []string{"2006-01-02T15:04", "2006-01-02T15:04:05"}
 
+// deliveryView is one view of the log: what it selects, as read from the
+// query, and one page of it.
+type deliveryView struct {
+	params store.ListParams
+	search search
+	list   []otw.Delivery
+	next   string // the cursor of the next page, "" on the last
+}
+
+// loadView reads the view the request's query asks for and lists it.
+func (u *UI) loadView(r *http.Request, org int64) (deliveryView, error) {
+	params, find, err := viewParams(r, org)
+	if err != nil {
+		return deliveryView{}, err
+	}
+	params, list, next, err := u.find(r.Context(), params, &find)
+	if err != nil {
+		return deliveryView{}, err
+	}
+	return deliveryView{params: params, search: find, list: list, next: next}, nil
+}
+
 // viewParams reads the log's view: the API's own filters, and the search.
 func viewParams(r *http.Request, org int64) (store.ListParams, search, error) {
-	p, err := api.ParseListParams(r, org)
+	p, err := service.ParseListParams(r.URL.Query(), org)
 	if err != nil {
 		return p, search{}, err
 	}
@@ -75,20 +97,20 @@ func (u *UI) find(ctx context.Context, p store.ListParams, s *search) (store.Lis
 		p.EventID, s.Matched = s.Q, "event ID"
 	default:
 		p.TrxID, s.Matched = s.Q, "trxID"
-		list, next, err := u.cfg.Store.ListDeliveries(ctx, p)
+		list, next, err := u.svc.ListDeliveries(ctx, p)
 		if err != nil || len(list) > 0 {
 			return p, list, next, err
 		}
 		p.TrxID, p.CaseID, s.Matched = "", s.Q, "caseID"
 	}
-	list, next, err := u.cfg.Store.ListDeliveries(ctx, p)
+	list, next, err := u.svc.ListDeliveries(ctx, p)
 	return p, list, next, err
 }
 
 // retryParams selects the failed deliveries of a view, as many as one
 // bulk retry takes.
-func retryParams(p store.ListParams, now time.Time, dryRun bool) store.RetryParams {
+func retryParams(p store.ListParams, dryRun bool) store.RetryParams {
 	f := p.Filter()
 	f.Status = otw.DeliveryFailed
-	return store.RetryParams{DeliveryFilter: f, Limit: api.MaxBulkRetry, DryRun: dryRun, Now: now}
+	return store.RetryParams{DeliveryFilter: f, Limit: service.MaxBulkRetry, DryRun: dryRun}
 }

@@ -8,10 +8,9 @@ import (
 // retryDelivery is "Retry": one more attempt now, beyond the schedule.
 func (u *UI) retryDelivery(w http.ResponseWriter, r *http.Request, s session) {
 	id := r.PathValue("id")
-	if err := u.cfg.Store.RetryDelivery(r.Context(), s.Org, id, u.cfg.Now()); err != nil {
+	if err := u.svc.RetryDelivery(r.Context(), s.Org, id); err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	u.cfg.Notify()
 	http.Redirect(w, r, "/deliveries/"+url.PathEscape(id)+"?notice=retried", http.StatusSeeOther)
 }

@@ -39,14 +39,14 @@ func (p deliveryPage) canRetry() bool {
 // showDelivery answers 404 for an ID of another organization, exactly as
 // for one that does not exist: the store looks it up within s.Org.
 func (u *UI) showDelivery(w http.ResponseWriter, r *http.Request, s session) {
-	d, err := u.cfg.Store.GetDelivery(r.Context(), s.Org, r.PathValue("id"))
+	d, err := u.svc.GetDelivery(r.Context(), s.Org, r.PathValue("id"))
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
 	p := deliveryPage{Delivery: d}
 	if d.Status == otw.DeliveryPending {
-		wh, err := u.cfg.Store.GetWebhook(r.Context(), s.Org)
+		wh, err := u.svc.GetWebhook(r.Context(), s.Org)
 		if err != nil {
 			u.fail(w, r, &s, err)
 			return

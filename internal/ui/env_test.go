@@ -22,13 +22,18 @@ import (
 	"github.com/onetalk/onetalk-webhooks/internal/event"
 	"github.com/onetalk/onetalk-webhooks/internal/netguard"
 	"github.com/onetalk/onetalk-webhooks/internal/seal"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
 	"github.com/onetalk/onetalk-webhooks/internal/store/sqlite"
 	"github.com/onetalk/onetalk-webhooks/internal/ui"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
-// env is the service as `serve` wires it: a SQLite file, the API and the
-// UI on one server, and a running dispatcher whose client may reach
-// 127.0.0.1 (as with --allow-private-targets).
+// env is the service as `serve` wires it: a SQLite file, one Service,
+// the API and the UI over it on one server, and a running dispatcher whose
+// client may reach 127.0.0.1 (as with --allow-private-targets). The API is
+// there for the tests to set up and check what the pages do, as the
+// platform would.
 type env struct {
 	t     *testing.T
 	URL   string
@@ -40,11 +45,19 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, func(s store.Store) store.Store { return s })
+}
+
+// newEnvOn is newEnv with the SQLite store seen through wrap, so that a
+// test can make one of its methods fail.
+func newEnvOn(t *testing.T, wrap func(store.Store) store.Store) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "otw.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	st := wrap(db)
 	key := make([]byte, seal.KeySize)
 	_, _ = rand.Read(key)
 	box, err := seal.New(key)
@@ -66,12 +79,14 @@ func newEnv(t *testing.T) *env {
 		Logger:        log,
 	})
 	mux := http.NewServeMux()
-	// One Server for the API and the UI, as the service wires them.
-	apiServer := api.New(api.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), Notify: disp.Notify,
+	// One Service for the API and the UI, and one count of failed
+	// sign-ins, as serve wires them.
+	svc := service.New(service.Config{Store: st, Box: box, AdminTokenHash: service.HashToken(admin), Notify: disp.Notify,
 		AllowPrivate: true, Logger: log})
+	failures := &web.FailureLimiter{}
+	apiServer := api.New(api.Config{Service: svc, Failures: failures, Logger: log})
 	apiServer.Register(mux)
-	cfg := ui.Config{Store: st, Box: box, AdminTokenHash: api.HashToken(admin), API: apiServer,
-		SessionKey: ui.SessionKeyFrom(key), Notify: disp.Notify, AllowPrivate: true, Logger: log}
+	cfg := ui.Config{Service: svc, SessionKey: ui.SessionKeyFrom(key), Failures: failures, Logger: log}
 	u, err := ui.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +120,7 @@ func newEnv(t *testing.T) *env {
 		}
 		stop()
 		<-done
-		st.Close()
+		db.Close()
 	})
 	return &env{t: t, URL: srv.URL, Admin: admin, node: node}
 }

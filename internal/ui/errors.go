@@ -3,27 +3,30 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
-// statusOf maps a domain error to the page's status and what it says.
+// statusOf is the error page's status for a domain error, the API's
+// (web.Status), and what the page says.
 func statusOf(err error) (int, string) {
-	switch otw.ErrorCode(err) {
-	case otw.ENOTFOUND:
-		return http.StatusNotFound, "There is nothing at this address."
-	case otw.EINVALID, otw.EMALFORMED:
-		return http.StatusUnprocessableEntity, fieldMessages(err)
-	case otw.EINTERNAL:
-		return http.StatusInternalServerError, "Something went wrong on our side. Please try again."
-	case otw.EUNAVAILABLE:
+	code := otw.ErrorCode(err)
+	status := web.Status(code)
+	switch {
+	case code == otw.ENOTFOUND:
+		return status, "There is nothing at this address."
+	case code == otw.EINVALID, code == otw.EMALFORMED:
+		return status, fieldMessages(err)
+	case code == otw.EUNAVAILABLE:
 		// The store's message says which fault: out of disk space, does
 		// not answer, read-only.
-		return http.StatusServiceUnavailable, capitalize(otw.ErrorMessage(err)) + ". Please try again in a moment."
+		return status, capitalize(otw.ErrorMessage(err)) + ". Please try again in a moment."
+	case status >= 500:
+		return status, "Something went wrong on our side. Please try again."
 	}
-	return http.StatusBadRequest, otw.ErrorMessage(err)
+	return status, otw.ErrorMessage(err)
 }
 
 // fieldMessages is the error's field messages as one sentence, or its
@@ -41,11 +44,11 @@ func fieldMessages(err error) string {
 }
 
 // fieldErrors groups an invalid input's messages by field, for showing
-// beside its control. The API's messages are written to follow the field's
-// name ("must not contain a user name or password"), so the URL's get a
-// subject and the others a capital ("Choose a minimum of 1 event", as the
-// page words it). Fields such as subscribedEvents[0] are filed under
-// subscribedEvents.
+// beside its control. The service's messages are written to follow the
+// field's name ("must not contain a user name or password"), so the URL's
+// get a subject and the others a capital ("Choose a minimum of 1 event",
+// as the page words it). Fields such as subscribedEvents[0] are filed
+// under subscribedEvents.
 func fieldErrors(err error) map[string]string {
 	var e *otw.Error
 	if !errors.As(err, &e) {

@@ -1,58 +1,60 @@
 package ui
 
 import (
-	"crypto/subtle"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
 func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "login", &view{Title: "Sign in"})
 }
 
-// login signs in with an organization API key or the admin token, checked
-// as the API checks a bearer token: by hash, the admin's in constant time,
-// a revoked key refused.
+// login signs in with an organization API key or the admin token,
+// authenticated as the API authenticates a bearer token
+// (service.Service.Authenticate).
 func (u *UI) login(w http.ResponseWriter, r *http.Request) {
-	addr := api.ClientAddr(r)
+	addr := web.ClientAddr(r)
 	if wait := u.cfg.Failures.Blocked(addr); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		secs := web.Seconds(wait)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		u.render(w, r, http.StatusTooManyRequests, "login", &view{Title: "Sign in",
-			Error: fmt.Sprintf("Too many failed sign-ins from this address. Try again in %d seconds.", int(math.Ceil(wait.Seconds())))})
+			Error: fmt.Sprintf("Too many failed sign-ins from this address. Try again in %d seconds.", secs)})
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	hash := api.HashToken(token)
-	expires := u.cfg.Now().Add(u.cfg.SessionTTL)
-	switch {
-	case token == "":
-	case subtle.ConstantTimeCompare(hash, u.cfg.AdminTokenHash) == 1:
-		u.setSession(w, r, session{ID: newSessionID(), Admin: true, Credential: u.adminCredential(), Expires: expires})
-		http.Redirect(w, r, "/organization", http.StatusSeeOther)
+	if token == "" {
+		u.refuseLogin(w, r)
 		return
-	case strings.HasPrefix(token, api.APIKeyPrefix):
-		key, err := u.cfg.Store.FindAPIKey(r.Context(), hash)
-		if err != nil && !otw.IsNotFound(err) {
-			u.fail(w, r, nil, err)
-			return
-		}
-		if err == nil && key.RevokedAt == nil {
-			s := session{ID: newSessionID(), Org: key.OrganizationID, Expires: expires}
-			copy(s.Credential[:], hash)
-			u.setSession(w, r, s)
-			http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
-			return
-		}
 	}
-	if token != "" {
+	p, err := u.svc.Authenticate(r.Context(), token)
+	switch {
+	case otw.ErrorCode(err) == otw.EUNAUTHORIZED:
 		u.cfg.Failures.Fail(addr)
+		u.refuseLogin(w, r)
+		return
+	case err != nil:
+		u.fail(w, r, nil, err)
+		return
 	}
+	s := session{ID: newSessionID(), Admin: p.Admin, Org: p.Org, Expires: u.svc.Now().Add(u.cfg.SessionTTL)}
+	next := "/webhooks"
+	if p.Admin {
+		s.Org, s.Credential, next = 0, u.adminCredential(), "/organization"
+	} else {
+		copy(s.Credential[:], service.HashToken(token))
+	}
+	u.setSession(w, r, s)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// refuseLogin answers a sign-in whose token is missing or not valid.
+func (u *UI) refuseLogin(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusUnauthorized, "login", &view{Title: "Sign in",
 		Error: "That is not a valid API key or admin token. Check it and try again."})
 }

@@ -8,16 +8,26 @@ import "net/http"
 // Without a valid session there is nothing to revoke; the cookie is
 // dropped all the same.
 func (u *UI) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(cookieName); err == nil {
-		if s, err := u.decodeSession(c.Value); err == nil {
-			if err := u.cfg.Store.RevokeSession(r.Context(), s.ID[:], s.Expires, u.cfg.Now()); err != nil {
-				// The cookie stays, so that signing out can be tried
-				// again: the page says it failed.
-				u.fail(w, r, nil, err)
-				return
-			}
-		}
+	if err := u.revokeSession(r); err != nil {
+		// The cookie stays, so that signing out can be tried again: the
+		// page says it failed.
+		u.fail(w, r, nil, err)
+		return
 	}
 	u.clearSession(w, r)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// revokeSession records the request's session as signed out, if it has a
+// valid one.
+func (u *UI) revokeSession(r *http.Request) error {
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return nil
+	}
+	s, err := u.decodeSession(c.Value)
+	if err != nil {
+		return nil
+	}
+	return u.svc.RevokeSession(r.Context(), s.ID[:], s.Expires)
 }

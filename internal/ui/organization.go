@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
 )
 
 // organizationPage is the admin's list of organizations to open, a page
@@ -20,8 +20,8 @@ type organizationPage struct {
 }
 
 // showOrganization lists the organizations for an admin to pick one.
-// The query is read with the API's parser (limit, cursor), as GET
-// /v1/organizations reads it.
+// The query is read as GET /v1/organizations reads it
+// (service.ParsePageParams: limit, cursor).
 func (u *UI) showOrganization(w http.ResponseWriter, r *http.Request, s session) {
 	if !s.Admin {
 		http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
@@ -31,12 +31,12 @@ func (u *UI) showOrganization(w http.ResponseWriter, r *http.Request, s session)
 }
 
 func (u *UI) renderOrganizations(w http.ResponseWriter, r *http.Request, s session, status int, msg string) {
-	params, err := api.ParsePageParams(r)
+	params, err := service.ParsePageParams(r.URL.Query())
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
-	list, next, err := u.cfg.Store.ListOrganizations(r.Context(), params)
+	list, next, err := u.svc.ListOrganizations(r.Context(), params)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
@@ -56,17 +56,17 @@ func (u *UI) chooseOrganization(w http.ResponseWriter, r *http.Request, s sessio
 	}
 	raw := strings.TrimSpace(r.PostFormValue("organizationID"))
 	id, err := strconv.ParseInt(raw, 10, 64)
-	var msg string
 	if err != nil || id <= 0 {
-		msg = "Choose an organization from the list."
-	} else if _, err := u.cfg.Store.GetOrganization(r.Context(), id); otw.IsNotFound(err) {
-		msg = "There is no organization " + raw + "."
-	} else if err != nil {
-		u.fail(w, r, &s, err)
+		u.renderOrganizations(w, r, s, http.StatusUnprocessableEntity, "Choose an organization from the list.")
 		return
 	}
-	if msg != "" {
-		u.renderOrganizations(w, r, s, http.StatusUnprocessableEntity, msg)
+	_, err = u.svc.GetOrganization(r.Context(), id)
+	if otw.IsNotFound(err) {
+		u.renderOrganizations(w, r, s, http.StatusUnprocessableEntity, "There is no organization "+raw+".")
+		return
+	}
+	if err != nil {
+		u.fail(w, r, &s, err)
 		return
 	}
 	s.Org = id

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 )
@@ -30,7 +29,7 @@ func (u *UI) manageTarget(w http.ResponseWriter, r *http.Request, s session) *ot
 		u.fail(w, r, &s, otw.Errorf(otw.ENOTFOUND, "no organization %q", r.PathValue("org")))
 		return nil
 	}
-	o, err := u.cfg.Store.GetOrganization(r.Context(), id)
+	o, err := u.svc.GetOrganization(r.Context(), id)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return nil
@@ -45,7 +44,7 @@ func (u *UI) showManage(w http.ResponseWriter, r *http.Request, s session) {
 }
 
 func (u *UI) renderManage(w http.ResponseWriter, r *http.Request, s session, o otw.Organization, status int, errs map[string]string) {
-	keys, err := u.cfg.Store.ListAPIKeys(r.Context(), o.ID)
+	keys, err := u.svc.ListAPIKeys(r.Context(), o.ID)
 	if err != nil {
 		u.fail(w, r, &s, err)
 		return
@@ -54,19 +53,19 @@ func (u *UI) renderManage(w http.ResponseWriter, r *http.Request, s session, o o
 		Data: managePage{Organization: o, Keys: keys, Errors: errs}})
 }
 
-// renameOrganization saves a new name, with the API's rule: 1 to 200
-// characters.
+// renameOrganization saves a new name. The service holds it to the rule,
+// 1 to 200 characters; the page words its refusal for the form.
 func (u *UI) renameOrganization(w http.ResponseWriter, r *http.Request, s session) {
 	o := u.manageTarget(w, r, s)
 	if o == nil {
 		return
 	}
-	name := strings.TrimSpace(r.PostFormValue("name"))
-	if name == "" || utf8.RuneCountInString(name) > 200 {
+	_, err := u.svc.RenameOrganization(r.Context(), o.ID, r.PostFormValue("name"))
+	if otw.ErrorCode(err) == otw.EINVALID {
 		u.renderManage(w, r, s, *o, http.StatusUnprocessableEntity, map[string]string{"name": "A name has 1 to 200 characters."})
 		return
 	}
-	if _, err := u.cfg.Store.RenameOrganization(r.Context(), o.ID, name); err != nil {
+	if err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}
@@ -86,7 +85,7 @@ func (u *UI) deleteOrganization(w http.ResponseWriter, r *http.Request, s sessio
 			map[string]string{"confirm": "Type the organization's ID, " + strconv.FormatInt(o.ID, 10) + ", to delete it."})
 		return
 	}
-	if err := u.cfg.Store.DeleteOrganization(r.Context(), o.ID); err != nil {
+	if err := u.svc.DeleteOrganization(r.Context(), o.ID); err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -9,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
 //go:embed templates/*.html
@@ -80,9 +83,7 @@ type view struct {
 // template failure becomes a clean 500 instead of half a page.
 func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page string, v *view) {
 	if v.Session != nil && v.Session.Org > 0 && v.OrgName == "" {
-		if org, err := u.cfg.Store.GetOrganization(r.Context(), v.Session.Org); err == nil {
-			v.OrgName = org.Name
-		}
+		v.OrgName = u.orgName(r.Context(), v.Session.Org)
 	}
 	var buf bytes.Buffer
 	if err := u.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -98,6 +99,16 @@ func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, page str
 	_, _ = w.Write(buf.Bytes())
 }
 
+// orgName is the name of the organization a page shows, for its header;
+// "" when it cannot be read: the page is still worth showing without.
+func (u *UI) orgName(ctx context.Context, org int64) string {
+	o, err := u.svc.GetOrganization(ctx, org)
+	if err != nil {
+		return ""
+	}
+	return o.Name
+}
+
 // fail renders the error page for err: 404 for what does not exist (or
 // belongs to another organization: the same answer, so nothing leaks),
 // the message for a user's mistake, a generic page for our own.
@@ -107,7 +118,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, s *session, err error)
 		u.cfg.Logger.ErrorContext(r.Context(), "ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "2") // as the API's 503s
+		w.Header().Set("Retry-After", web.RetryAfterUnavailable)
 	}
 	u.render(w, r, status, "error", &view{Title: http.StatusText(status), Session: s, Error: msg,
 		Data: status})

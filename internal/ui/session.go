@@ -58,7 +58,7 @@ const sessionVersion = 2
 
 // newSessionID names a new sign-in.
 func newSessionID() (id [16]byte) {
-	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails
+	rand.Read(id[:]) // never fails: since Go 1.24 a broken source crashes the program
 	return id
 }
 
@@ -97,7 +97,7 @@ func (u *UI) decodeSession(v string) (session, error) {
 	}
 	copy(s.Credential[:], b[18:50])
 	copy(s.ID[:], b[50:sessionLen])
-	if !u.cfg.Now().Before(s.Expires) {
+	if !u.svc.Now().Before(s.Expires) {
 		return session{}, errBadSession
 	}
 	return s, nil
@@ -110,34 +110,42 @@ func (u *UI) mac(b []byte) []byte {
 }
 
 // adminCredential is what an admin session carries (see session).
-func (u *UI) adminCredential() (c [32]byte) {
-	copy(c[:], u.mac(append([]byte("admin:"), u.cfg.AdminTokenHash...)))
-	return c
+func (u *UI) adminCredential() [32]byte { return u.svc.AdminTag(u.cfg.SessionKey) }
+
+// checkSession reports whether the credential behind s still signs in to
+// s's organization and s was not signed out. Both are indexed lookups by
+// key; a store that fails answers its own error, not "signed out".
+func (u *UI) checkSession(r *http.Request, s session) error {
+	if err := u.checkCredential(r, s); err != nil {
+		return err
+	}
+	revoked, err := u.svc.SessionRevoked(r.Context(), s.ID[:])
+	if err != nil {
+		return err
+	}
+	if revoked {
+		return errBadSession
+	}
+	return nil
 }
 
-// checkSession reports whether the credential behind s still signs in and
-// s was not signed out. Both are indexed lookups by key; a store that
-// fails answers its own error, not "signed out".
-func (u *UI) checkSession(r *http.Request, s session) error {
+// checkCredential is checkSession's check of the credential: the admin
+// token unchanged, or a live key that reaches the session's organization.
+func (u *UI) checkCredential(r *http.Request, s session) error {
 	if s.Admin {
 		want := u.adminCredential()
 		if subtle.ConstantTimeCompare(s.Credential[:], want[:]) != 1 {
 			return errBadSession
 		}
-	} else {
-		key, err := u.cfg.Store.FindAPIKey(r.Context(), s.Credential[:])
-		if err != nil && !otw.IsNotFound(err) {
-			return err
-		}
-		if err != nil || key.RevokedAt != nil || key.OrganizationID != s.Org {
-			return errBadSession
-		}
+		return nil
 	}
-	revoked, err := u.cfg.Store.SessionRevoked(r.Context(), s.ID[:])
-	if err != nil {
+	p, err := u.svc.AuthenticateKeyHash(r.Context(), s.Credential[:])
+	switch {
+	case otw.ErrorCode(err) == otw.EUNAUTHORIZED:
+		return errBadSession
+	case err != nil:
 		return err
-	}
-	if revoked {
+	case p.Reach(s.Org) != nil:
 		return errBadSession
 	}
 	return nil
@@ -149,7 +157,7 @@ func (u *UI) checkSession(r *http.Request, s session) error {
 func (u *UI) setSession(w http.ResponseWriter, r *http.Request, s session) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: u.encodeSession(s), Path: "/",
-		Expires: s.Expires, MaxAge: int(s.Expires.Sub(u.cfg.Now()).Seconds()),
+		Expires: s.Expires, MaxAge: int(s.Expires.Sub(u.svc.Now()).Seconds()),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: u.secure(r),
 	})
 }

@@ -11,14 +11,16 @@ import (
 // goes through the store and the dispatcher like any event and shows in
 // the log.
 func (u *UI) sendTestEvent(w http.ResponseWriter, r *http.Request, s session) {
-	_, deliveryID, err := u.cfg.API.PublishTest(r.Context(), s.Org, r.PostFormValue("eventType"))
-	switch {
-	case otw.IsNotFound(err), err == nil && deliveryID == "":
-		// No webhook, or one that takes no delivery of this type.
-		http.Redirect(w, r, "/webhooks?notice=test-none", http.StatusSeeOther)
-	case err != nil:
+	in, err := u.svc.SendTestEvent(r.Context(), s.Org, r.PostFormValue("eventType"))
+	if err != nil && !otw.IsNotFound(err) {
 		u.fail(w, r, &s, err)
-	default:
-		http.Redirect(w, r, "/deliveries/"+deliveryID+"?notice=test-sent", http.StatusSeeOther)
+		return
 	}
+	if in.DeliveryID == "" {
+		// No webhook (not found), or one that takes no delivery of this
+		// type.
+		http.Redirect(w, r, "/webhooks?notice=test-none", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/deliveries/"+in.DeliveryID+"?notice=test-sent", http.StatusSeeOther)
 }

@@ -1,7 +1,8 @@
 // Package ui is the web UI: server-rendered pages (html/template,
 // embedded assets, no build step) for the Integration › Webhooks page
-// and the delivery log. It speaks to the same store as the API and reuses
-// the API's validation, so both refuse exactly the same things.
+// and the delivery log. Every operation is the service's
+// (internal/service), the one the REST API serves too, so both do and
+// refuse exactly the same things.
 //
 // Every page works without JavaScript: each action is a form. static/app.js
 // only adds copy-to-clipboard and a confirmation.
@@ -14,18 +15,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
-	"github.com/onetalk/onetalk-webhooks/internal/seal"
-	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/service"
+	"github.com/onetalk/onetalk-webhooks/internal/web"
 )
 
 // Config wires a UI.
 type Config struct {
-	Store store.Store
-	// Box opens and seals signing secrets, as the API's does.
-	Box *seal.Box
-	// AdminTokenHash is api.HashToken(admin token).
-	AdminTokenHash []byte
+	// Service does every operation the pages offer, the same one the REST
+	// API serves, so that each is done one way.
+	Service *service.Service
 	// SessionKey signs session cookies (HMAC-SHA256), at least 32 bytes.
 	// Every node of one service must be given the same key so that each
 	// accepts the cookies of the others; SessionKeyFrom derives one.
@@ -37,27 +35,16 @@ type Config struct {
 	// Secure even though the request reaches the service as plain http
 	// (a proxy ending TLS in front of it); "" leaves that to the request.
 	PublicURL string
-	// API does what the pages share with the REST API (save the webhook,
-	// rotate its secret, send a test event), so that each is done one way.
-	// Pass the service's own Server; nil: New builds one from the fields
-	// here.
-	API *api.Server
-	// Notify tells the dispatcher that new deliveries are due.
-	Notify       func()
-	AllowPrivate bool
-	// RotationOverlap is how long an old secret signs beside the new one
-	// (24 h); only for the Server New builds when API is nil.
-	RotationOverlap time.Duration
 	// Failures limits failed sign-ins per client address, shared with the
 	// API (nil: the UI keeps its own).
-	Failures *api.FailureLimiter
-	Now      func() time.Time
+	Failures *web.FailureLimiter
 	Logger   *slog.Logger
 }
 
 // UI serves the pages.
 type UI struct {
 	cfg   Config
+	svc   *service.Service
 	pages pages
 	cop   *http.CrossOriginProtection
 	// httpsPublic: PublicURL is https, so every cookie is Secure.
@@ -67,43 +54,26 @@ type UI struct {
 // New returns a UI with cfg's defaults filled in. It parses every template
 // now, so a broken one stops the service at start rather than a page later.
 func New(cfg Config) (*UI, error) {
-	if cfg.Store == nil || cfg.Box == nil {
-		return nil, errors.New("ui: Store and Box are required")
-	}
-	if len(cfg.AdminTokenHash) == 0 {
-		return nil, errors.New("ui: AdminTokenHash is required")
+	if cfg.Service == nil {
+		return nil, errors.New("ui: Service is required")
 	}
 	if len(cfg.SessionKey) < 32 {
 		return nil, errors.New("ui: SessionKey must be at least 32 bytes")
 	}
 	if cfg.Failures == nil {
-		cfg.Failures = &api.FailureLimiter{}
+		cfg.Failures = &web.FailureLimiter{}
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
-	if cfg.Notify == nil {
-		cfg.Notify = func() {}
-	}
-	if cfg.RotationOverlap <= 0 {
-		cfg.RotationOverlap = 24 * time.Hour
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
-	}
-	if cfg.API == nil {
-		cfg.API = api.New(api.Config{Store: cfg.Store, Box: cfg.Box, AdminTokenHash: cfg.AdminTokenHash,
-			Notify: cfg.Notify, AllowPrivate: cfg.AllowPrivate, RotationOverlap: cfg.RotationOverlap,
-			Failures: cfg.Failures, Now: cfg.Now, Logger: cfg.Logger})
 	}
 	p, err := parsePages()
 	if err != nil {
 		return nil, err
 	}
-	u := &UI{cfg: cfg, pages: p, cop: http.NewCrossOriginProtection(),
+	u := &UI{cfg: cfg, svc: cfg.Service, pages: p, cop: http.NewCrossOriginProtection(),
 		httpsPublic: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://")}
 	u.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusForbidden, "error", &view{Title: "Forbidden", Data: http.StatusForbidden,

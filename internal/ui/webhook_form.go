@@ -19,19 +19,19 @@ type webhookForm struct {
 	Signing string
 	Types   []typeRow
 	Filters []filterGroup
-	// Errors holds the API's messages by field: url, subscribedEvents,
+	// Errors holds the service's messages by field: url, subscribedEvents,
 	// rateLimit, signing, filters and filters.<type>[.<path>].
 	Errors map[string]string
 	New    bool // no webhook saved yet
 }
 
 // parseWebhookForm reads the posted form and builds the API's JSON body
-// from it, so that api.ParseWebhookSettings judges the UI's input exactly
-// as it judges a PUT, with the same messages. subscribedEvents is always
-// an array: with no box ticked it is empty, which the API refuses with
-// "choose a minimum of 1 event". An empty rate limit is left out (no
-// limit); anything typed that is not an integer goes as a string, which
-// the API refuses with its own message.
+// from it, so that service.Service.ParseWebhookSettings judges the UI's
+// input exactly as it judges a PUT, with the same messages.
+// subscribedEvents is always an array: with no box ticked it is empty,
+// which is refused with "choose a minimum of 1 event". An empty rate limit
+// is left out (no limit); anything typed that is not an integer goes as a
+// string, which is refused with the rate limit's own message.
 func parseWebhookForm(r *http.Request) (webhookForm, []byte) {
 	_ = r.ParseForm()
 	events := r.PostForm["subscribedEvents"]

@@ -3,7 +3,6 @@ package ui
 import (
 	"net/http"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 )
 
@@ -11,9 +10,9 @@ import (
 // each message beside its control and saves nothing.
 func (u *UI) saveWebhook(w http.ResponseWriter, r *http.Request, s session) {
 	form, body := parseWebhookForm(r)
-	set, err := api.ParseWebhookSettings(body, u.cfg.AllowPrivate)
+	set, err := u.svc.ParseWebhookSettings(body)
 	if otw.ErrorCode(err) == otw.EINVALID {
-		_, getErr := u.cfg.Store.GetWebhook(r.Context(), s.Org)
+		_, getErr := u.svc.GetWebhook(r.Context(), s.Org)
 		form.New = otw.IsNotFound(getErr)
 		form.Errors = fieldErrors(err)
 		markFilterErrors(form.Filters, form.Errors)
@@ -21,10 +20,11 @@ func (u *UI) saveWebhook(w http.ResponseWriter, r *http.Request, s session) {
 			Session: &s, Error: "The webhook was not saved: fix the fields marked below.", Data: form})
 		return
 	}
-	if err == nil {
-		_, err = u.cfg.API.SaveWebhook(r.Context(), s.Org, set)
-	}
 	if err != nil {
+		u.fail(w, r, &s, err)
+		return
+	}
+	if _, err := u.svc.SaveWebhook(r.Context(), s.Org, set); err != nil {
 		u.fail(w, r, &s, err)
 		return
 	}

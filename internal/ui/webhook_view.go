@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 
-	"github.com/onetalk/onetalk-webhooks/internal/api"
 	"github.com/onetalk/onetalk-webhooks/internal/event"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 )
@@ -42,7 +41,7 @@ func typeRows(subscribed []string) []typeRow {
 // loadWebhookPage reads the organization's webhook; none yet is not an
 // error but the page's empty state.
 func (u *UI) loadWebhookPage(ctx context.Context, org int64) (webhookPage, error) {
-	wh, err := u.cfg.Store.GetWebhook(ctx, org)
+	wh, err := u.svc.GetWebhook(ctx, org)
 	switch {
 	case otw.IsNotFound(err):
 		return webhookPage{Types: typeRows(nil)}, nil
@@ -51,14 +50,12 @@ func (u *UI) loadWebhookPage(ctx context.Context, org int64) (webhookPage, error
 	}
 	p := webhookPage{Webhook: &wh, Types: typeRows(wh.SubscribedEvents), Filters: filterLines(wh.Filters),
 		Ed25519: wh.Signing == otw.SigningEd25519}
-	if p.Ed25519 {
-		opened, err := u.cfg.Box.Open(wh.Secret)
-		if err == nil {
-			p.Secret, err = api.ReceiverKey(opened)
-		}
-		if err != nil {
-			return webhookPage{}, err
-		}
+	if !p.Ed25519 {
+		return p, nil
+	}
+	// An Ed25519 webhook's public key is no secret: always shown.
+	if p.Secret, err = u.svc.OpenReceiverKey(wh); err != nil {
+		return webhookPage{}, err
 	}
 	return p, nil
 }

@@ -1,4 +1,4 @@
-package api
+package service
 
 import (
 	"strings"
@@ -17,11 +17,11 @@ func newKey(signing string) (string, error) {
 	return webhook.NewSecret()
 }
 
-// ReceiverKey is what a receiver verifies with, given an opened signing
+// receiverKey is what a receiver verifies with, given an opened signing
 // key: an HMAC secret as it is, for an Ed25519 key its public key
 // ("whpk_…"). The Ed25519 private key is never shown: not holding it is
 // the point of the scheme.
-func ReceiverKey(opened []byte) (string, error) {
+func receiverKey(opened []byte) (string, error) {
 	k := string(opened)
 	if strings.HasPrefix(k, webhook.SigningKeyPrefix) {
 		pk, err := webhook.PublicKey(k)

@@ -1,7 +1,12 @@
-package api
+// Package web holds what the REST API (internal/api) and the web UI
+// (internal/ui) share of HTTP: the status of each domain error code, the
+// address a request is counted against, and the limiter of failed
+// authentications that counts guesses wherever they come.
+package web
 
 import (
 	"container/list"
+	"math"
 	"net"
 	"net/http"
 	"net/netip"
@@ -130,3 +135,7 @@ func ClientAddr(r *http.Request) netip.Addr {
 	addr, _ := netip.ParseAddr(host)
 	return addr // the zero Addr, shared by all, if RemoteAddr is not an IP
 }
+
+// Seconds is a wait as the whole seconds of a Retry-After header, rounded
+// up so that a client that waits that long is let in.
+func Seconds(wait time.Duration) int { return int(math.Ceil(wait.Seconds())) }

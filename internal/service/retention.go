@@ -1,4 +1,4 @@
-package api
+package service
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 // gone explains a delivery that was not found: with a retention, it may
 // have been removed for its age, and the answer says so rather than
 // leaving the caller to wonder whether the ID was ever right.
-func (s *Server) gone(err error, id string) error {
+func (s *Service) gone(err error, id string) error {
 	if s.retention <= 0 || !otw.IsNotFound(err) {
 		return err
 	}
@@ -20,7 +20,7 @@ func (s *Server) gone(err error, id string) error {
 
 // pastRetention is what a recover says when since reaches back beyond the
 // retention: the deliveries created before the cutoff are gone.
-func (s *Server) pastRetention(since time.Time) string {
+func (s *Service) pastRetention(since time.Time) string {
 	if s.retention <= 0 {
 		return ""
 	}
