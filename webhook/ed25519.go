@@ -35,7 +35,7 @@ const publicKeyForm = "a public key starts with whpk_ followed by the base64 of 
 // (crypto/rand cannot fail since Go 1.24); it stays for compatibility.
 func NewSigningKey() (string, error) {
 	seed := make([]byte, ed25519.SeedSize)
-	rand.Read(seed) // never fails: it crashes the program instead
+	rand.Read(seed) // never fails: since Go 1.24 a broken source crashes the program
 	return SigningKeyPrefix + base64.StdEncoding.EncodeToString(ed25519.NewKeyFromSeed(seed)), nil
 }
 

@@ -42,7 +42,7 @@ const secretSize = 32
 // fail since Go 1.24); it stays for compatibility.
 func NewSecret() (string, error) {
 	var b [secretSize]byte
-	rand.Read(b[:]) // never fails: it crashes the program instead
+	rand.Read(b[:]) // never fails: since Go 1.24 a broken source crashes the program
 	return secretPrefix + base64.StdEncoding.EncodeToString(b[:]), nil
 }
 

@@ -279,7 +279,7 @@ func adminToken(cfg config) (token string, generated bool, err error) {
 		return "", false, err
 	}
 	b := make([]byte, 32)
-	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the program
+	rand.Read(b) // never fails: see "Randomness cannot fail" in docs/design.md
 	token = "ota_" + base64.RawURLEncoding.EncodeToString(b)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -321,7 +321,7 @@ func benchServiceConfig(ctx context.Context, db string) (config, func(), error) 
 		return cfg, nil, err
 	}
 	key := make([]byte, 32)
-	rand.Read(key)
+	rand.Read(key) // never fails: see "Randomness cannot fail" in docs/design.md
 	cfg.secretKey = base64.StdEncoding.EncodeToString(key)
 	cfg.adminToken = "ota_bench_" + hex.EncodeToString(key[:8])
 	cfg.allowPrivate = true

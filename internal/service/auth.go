@@ -46,7 +46,7 @@ func HashToken(token string) []byte {
 // NewAPIKey returns a new organization key and its hash.
 func NewAPIKey() (key string, hash []byte) {
 	b := make([]byte, 32)
-	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the program
+	rand.Read(b) // never fails: see "Randomness cannot fail" in docs/design.md
 	key = APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
 	return key, HashToken(key)
 }

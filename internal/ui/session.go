@@ -58,7 +58,7 @@ const sessionVersion = 2
 
 // newSessionID names a new sign-in.
 func newSessionID() (id [16]byte) {
-	rand.Read(id[:]) // never fails: since Go 1.24 a broken source crashes the program
+	rand.Read(id[:]) // never fails: see "Randomness cannot fail" in docs/design.md
 	return id
 }
 
