@@ -42,6 +42,21 @@ func (f *Faults) Record(cause, err error) {
 	f.mu.Unlock()
 }
 
+// Check is the shared part of a driver's CheckWrite: the last publish that
+// failed for want of the database, if it is younger than FaultMemory, or
+// else the first of the checks that fails, in order.
+func (f *Faults) Check(checks ...func() error) error {
+	if err := f.Recent(); err != nil {
+		return err
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Clear forgets the last failure: a publish has committed since.
 func (f *Faults) Clear() {
 	f.mu.Lock()
@@ -58,3 +73,18 @@ func (f *Faults) Recent() error {
 	}
 	return f.err
 }
+
+// The reasons a driver gives with EUNAVAILABLE, for a database that cannot
+// serve now: a caller reads them in a 503's problem detail.
+const (
+	UnavailableDiskFull     = "the database is out of disk space"
+	UnavailableDisk         = "the database cannot read or write its disk"
+	UnavailableMemory       = "the database is out of memory"
+	UnavailableReadOnly     = "the database is read-only"
+	UnavailableLocked       = "the database is locked by another writer"
+	UnavailableCannotOpen   = "the database file cannot be opened"
+	UnavailableNoConnection = "the database has no connection to spare"
+	UnavailableClosed       = "the database closed the connection"
+	UnavailableStarting     = "the database is starting up"
+	UnavailableNoAnswer     = "the database does not answer"
+)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"strconv"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
@@ -14,7 +15,7 @@ import (
 // the keys alone would not do (a longer retry would store its extra events,
 // a shorter one would answer part of the first). A batch is stored all or
 // nothing, so when its first key was used, the earlier batch had length n
-// exactly when key n-1 was used and key n was not: BatchRule checks that.
+// exactly when key n-1 was used and key n was not: batchRule checks that.
 
 // IdempotencyKey is the key an event is stored and looked up under: its
 // own, or for an event of a batch, the batch's key with its index.
@@ -28,7 +29,7 @@ func IdempotencyKey(e *otw.Event) string {
 func batchKey(key string, i int) string { return key + "\x1f" + strconv.Itoa(i) }
 
 // BatchProbes returns the keys, beyond the events' own, that a driver
-// looks up for BatchRule: one past the end of each batch.
+// looks up for Resolve: one past the end of each batch.
 func BatchProbes(events []otw.Event) []string {
 	var keys []string
 	for i := range events {
@@ -39,25 +40,59 @@ func BatchProbes(events []otw.Event) []string {
 	return keys
 }
 
-// BatchRule refuses, naming the header, a batch whose key was used within
+// batchRule refuses, naming the header, a batch whose key was used within
 // the IdempotencyWindow for a batch of another length. used reports
 // whether a key was used within the window.
-func BatchRule(events []otw.Event, used func(key string) bool) error {
+func batchRule(events []otw.Event, used func(key string) bool) error {
 	for i := range events {
 		e := &events[i]
 		if e.BatchSize == 0 || e.BatchIndex != 0 || e.IdempotencyKey == "" || !used(IdempotencyKey(e)) {
 			continue
 		}
 		if !used(batchKey(e.IdempotencyKey, e.BatchSize-1)) || used(batchKey(e.IdempotencyKey, e.BatchSize)) {
-			return ReusedKey()
+			return reusedKey()
 		}
 	}
 	return nil
 }
 
-// ReusedKey is the error for an Idempotency-Key used within the window
-// with another body.
-func ReusedKey() error {
+// reusedKey is the error for an Idempotency-Key used within the window
+// with another body, or for a batch of another length.
+func reusedKey() error {
 	return otw.Invalid("this Idempotency-Key was used with another body",
 		otw.FieldError{Field: "Idempotency-Key", Message: "already used with a different body in the last 24 hours"})
+}
+
+// FirstEvent is what a driver finds under an idempotency key: the first
+// event stored with it within the IdempotencyWindow, and its delivery (""
+// when it has none).
+type FirstEvent struct {
+	ID, DeliveryID string
+	Body           []byte
+}
+
+// Resolve answers the events whose key found a first event (found, asked
+// of each event's IdempotencyKey and of the BatchProbes) with that event,
+// Existing, in out, and returns the indexes of the events still to insert.
+// It refuses, naming the header, a key used with another body and a
+// batch's key used for a batch of another length.
+func Resolve(events []otw.Event, out []Inserted, found func(key string) (FirstEvent, bool)) ([]int, error) {
+	if err := batchRule(events, func(key string) bool { _, ok := found(key); return ok }); err != nil {
+		return nil, err
+	}
+	fresh := make([]int, 0, len(events))
+	for i := range events {
+		e := &events[i]
+		key := IdempotencyKey(e)
+		f, ok := found(key)
+		switch {
+		case key == "" || !ok:
+			fresh = append(fresh, i)
+		case !bytes.Equal(f.Body, e.Body):
+			return nil, reusedKey()
+		default:
+			out[i] = Inserted{EventID: f.ID, DeliveryID: f.DeliveryID, Existing: true}
+		}
+	}
+	return fresh, nil
 }

@@ -1,14 +1,15 @@
 // Package store is the one boundary between the service and its database.
 // Each driver (store/sqlite, store/postgres) implements Store, and
 // store/storetest holds the suite that every driver must pass, so the
-// engine above never asks which database it is on.
+// engine above never asks which database it is on. The rules of the
+// contract are stated here once: the drivers carry them out, and
+// store/sqlstore holds what the two SQL drivers share of the doing.
 //
 // Times are stored as Unix milliseconds. "No rows" is otw.ENOTFOUND.
 package store
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
@@ -81,26 +82,29 @@ type Store interface {
 	DisableWebhook(ctx context.Context, org int64, reason string, now time.Time) error
 
 	// InsertEvents stores the events and, in the same transaction, one
-	// delivery each for those whose organization has an enabled webhook
-	// subscribed to the type. All or nothing. An event whose
+	// delivery each for those whose organization's webhook takes them
+	// (see Route.Decide), due now. All or nothing. An event whose
 	// IdempotencyKey was used in the last IdempotencyWindow returns the
 	// first event (Existing) when the body is the same, and EINVALID
 	// naming the header when it is not.
 	//
 	// take leases, in the same transaction, fresh deliveries for the
-	// caller to send at once (see Take); they are returned claimed.
+	// caller to send at once (see Take); they are returned claimed, in
+	// input order.
 	InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take Take) ([]Inserted, []Claimed, error)
 
-	// ClaimDeliveries leases up to Limit due deliveries: pending, due, not
-	// leased (or the lease expired), and first in line of their order key.
+	// ClaimDeliveries leases due deliveries as p says (see ClaimParams).
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Claimed, error)
-	// CompleteAttempts records attempts and the deliveries' new state in one
-	// transaction, and keeps each webhook's FailingSince: cleared by a
-	// success, set by the first failure after one. A result whose lease was taken over in the meantime still
-	// records its attempt (it happened) but leaves the delivery alone.
+	// CompleteAttempts records attempts and the deliveries' new state in
+	// one transaction, and keeps each webhook's FailingSince: cleared by a
+	// success, set by the first failure after one. A result whose lease
+	// was taken over in the meantime still records its attempt (it
+	// happened) but leaves the delivery alone.
 	CompleteAttempts(ctx context.Context, results []AttemptResult) error
-	// ReleaseDeliveries gives leased deliveries back, due now, without an
-	// attempt (a graceful shutdown).
+	// ReleaseDeliveries ends the leases that are still current, without an
+	// attempt: the deliveries are due again at once, for any claim. The
+	// dispatcher gives back what it will not send (it stops, or a lease no
+	// longer covers a whole request).
 	ReleaseDeliveries(ctx context.Context, leases []Lease) error
 	// ExtendLeases moves each lease that is still current (no outcome
 	// written, not taken over, not ended) to until, and reports in input
@@ -123,7 +127,8 @@ type Store interface {
 	// RetryDeliveries makes the deliveries p selects, up to p.Limit
 	// oldest first, pending and due now, and returns how many and whether
 	// more match; with p.DryRun it only counts them, the same set. The
-	// claim's order rule then sends each order key's earliest first.
+	// order rule (see ClaimParams) then sends each order key's earliest
+	// first.
 	// EINVALID naming status when p.Status is pending or empty.
 	RetryDeliveries(ctx context.Context, p RetryParams) (n int, more bool, err error)
 
@@ -136,7 +141,6 @@ type Store interface {
 	// due, being sent, or waiting for a retry (the metrics' gauge).
 	CountPending(ctx context.Context) (int64, error)
 
-	// Ping checks that the database answers a read.
 	// PruneEvents removes, oldest first, the events that p says are past
 	// the retention and whose delivery is not pending, with their
 	// deliveries and attempts. It looks at up to p.Limit events after the
@@ -146,6 +150,32 @@ type Store interface {
 	// delivery is never removed, nor its event.
 	PruneEvents(ctx context.Context, p PruneParams) (next int64, removed int, err error)
 
+	// Listen calls wake soon after a write that makes work due now has
+	// committed: on this store, and on a store that several nodes share,
+	// on any node's. It is how a dispatcher polls rarely and still starts
+	// on new work within milliseconds. These writes announce, and no
+	// others:
+	//   - InsertEvents that made a pending delivery it did not take (see
+	//     Announces): an insert whose deliveries were all taken, or that
+	//     made none, or only failed ones, is silent;
+	//   - RetryDelivery;
+	//   - RecoverDeliveries and RetryDeliveries (not a dry run) that made
+	//     a delivery pending;
+	//   - SaveWebhook saving the webhook enabled: what waited while it was
+	//     off is due;
+	//   - ReleaseDeliveries that ended a lease: the delivery is due again.
+	// A retry that comes due with the clock announces nothing: the
+	// dispatcher's poll finds it.
+	//
+	// Listen calls wake once when it starts listening, and again whenever
+	// it may have missed announcements (PostgreSQL: after its connection
+	// came back), so that the caller looks for work then. wake must not
+	// block: a non-blocking send on a channel of capacity one is the
+	// intended shape, so that a burst of announcements costs one claim.
+	// Listen returns ctx.Err() once ctx is done.
+	Listen(ctx context.Context, wake func()) error
+
+	// Ping checks that the database answers a read.
 	Ping(ctx context.Context) error
 	// CheckWrite reports whether a publish would commit now: nil, or
 	// EUNAVAILABLE saying what is wrong (out of disk space, does not
@@ -192,20 +222,36 @@ type Inserted struct {
 // Take hands fresh deliveries to the dispatcher of the node that stores
 // them, so that a new event is sent without waiting for a claim: the
 // latency of a claim is a round trip and a query on a database server, and
-// at a steady rate every event would pay it. A delivery is taken when it is
-// pending, first in line of its order key (no earlier delivery of the key
-// is pending, in the database or the same call) and its organization has
-// Room left; it is leased until LeaseUntil as a claim would lease it. The
-// zero Take takes nothing.
+// at a steady rate every event would pay it. The zero Take takes nothing.
+//
+// The hand-off rule. An insert takes a delivery it makes when all hold:
+//  1. the delivery is pending (Route.Decide): not one recorded failed for
+//     a disabled webhook, nor an Existing event's;
+//  2. it is first in line of its order key (the order rule, see
+//     ClaimParams): no delivery of the organization's key was pending
+//     before the insert (due, leased, or waiting for a retry), and no
+//     earlier event of the call made a pending one of the key;
+//  3. its organization has room: Room[org] bounds what the insert takes
+//     of the organization, counted in input order over the deliveries
+//     that 1 and 2 let through; an organization without Room takes
+//     nothing.
+//
+// A taken delivery is leased until LeaseUntil as a claim would lease it
+// (no claim takes it while the lease holds), marked Inserted.Taken and
+// returned with everything a claim gives; it holds back the later
+// deliveries of its key as any pending one does, and is not announced
+// (see Store.Listen).
 type Take struct {
 	LeaseUntil time.Time
 	Room       map[int64]int
 }
 
-// Candidates reports, in input order, which events' deliveries a driver
-// may take: pending (routed says so) and the first of their order key in
-// the call. The driver then keeps those no earlier pending delivery of the
-// key waits before, in order, up to each organization's Room.
+// Candidates decides, in input order, what the hand-off rule decides
+// without the database: the events whose deliveries are pending (pending
+// says so), the first of their order key in the call that is, of an
+// organization with room. nil when none may be taken. A driver then keeps
+// those whose key had no pending delivery before, up to each
+// organization's Room (or uses Choose, which does all).
 func (t Take) Candidates(events []otw.Event, pending func(i int) bool) []bool {
 	if len(t.Room) == 0 {
 		return nil
@@ -233,12 +279,87 @@ func (t Take) Candidates(events []otw.Event, pending func(i int) bool) []bool {
 	return candidate
 }
 
+// Choose is the whole hand-off rule, for a driver that asks from Go
+// whether a delivery of a key was pending before the insert (waiting, asked
+// of candidates with an order key, in input order, while their
+// organization has room). It returns, in input order, the events whose
+// deliveries to take, nil when none may be.
+func (t Take) Choose(events []otw.Event, pending func(i int) bool, waiting func(i int) (bool, error)) ([]bool, error) {
+	take := t.Candidates(events, pending)
+	if take == nil {
+		return nil, nil
+	}
+	used := make(map[int64]int, len(t.Room))
+	for i, candidate := range take {
+		if !candidate {
+			continue
+		}
+		e := &events[i]
+		take[i] = false
+		if used[e.OrganizationID] >= t.Room[e.OrganizationID] {
+			continue
+		}
+		if e.OrderKey != "" {
+			waits, err := waiting(i)
+			if err != nil {
+				return nil, err
+			}
+			if waits {
+				continue
+			}
+		}
+		take[i] = true
+		used[e.OrganizationID]++
+	}
+	return take, nil
+}
+
+// Announces reports whether an insert with these results announces (see
+// Store.Listen): it made a pending delivery, due now, that it did not
+// take. A delivery is pending exactly when it comes without a reason not
+// to send it (see Route.Decide).
+func Announces(out []Inserted) bool {
+	for i := range out {
+		if in := &out[i]; in.DeliveryID != "" && !in.Existing && !in.Taken && in.NotDelivered == "" {
+			return true
+		}
+	}
+	return false
+}
+
 // ClaimParams selects deliveries to lease.
+//
+// The claim rule. A claim leases, until LeaseUntil, deliveries that are
+//  1. pending and due: next attempt at or before Now;
+//  2. not leased at Now (never, or the lease ran out: a worker that died
+//     gives its work back that way);
+//  3. of a webhook switched on and active (not disabled by the service);
+//  4. first in line of their order key (the order rule below);
+//
+// at most Limit in all and, of each organization, at most PerOrganization
+// less Held[org] (none when that is not positive). Within an organization
+// the earliest due go first (next attempt, then seq). Organizations are
+// visited in a random order, so that over time a full claim is shared
+// fairly; one with less work than its room leaves the rest to the others,
+// so the claim is filled whenever that much is eligible.
+//
+// The order rule. A delivery with an order key (otw.Event.OrderKey) is
+// first in line when no earlier delivery of the same organization and key
+// is pending: due, being sent (leased), or waiting for a retry. Earlier is
+// stored earlier, which is publish order (a batch's events in their
+// order). A failed or succeeded delivery holds nothing back, and a
+// delivery without a key is always first in line. So a key's deliveries
+// are sent one at a time, in publish order, while other keys go on. A
+// delivery made pending again (RetryDelivery, RecoverDeliveries) keeps its
+// place: it holds back the later ones of its key still pending. The
+// hand-off rule (Take) and WaitOf follow the order rule too.
 type ClaimParams struct {
 	Now        time.Time
 	LeaseUntil time.Time
 	// Limit bounds the whole claim: the room the dispatcher has for
-	// deliveries it holds (in flight, or claimed and waiting to start).
+	// deliveries it holds, in flight or claimed and waiting to start. It
+	// claims up to a round ahead of its workers, so that a finished
+	// request is followed by the next without a claim in between.
 	Limit int
 	// PerOrganization bounds what the dispatcher may hold for one
 	// organization, and Held says how many it holds already (it may count
@@ -393,10 +514,10 @@ func (p RetryParams) Check() error {
 }
 
 // WaitOf is what a delivery in status waits for, given the nearest
-// earlier pending delivery of its order key ("" when none) and its
-// webhook's rate limit (0 when none): the earlier delivery first, since
-// the order rule holds it back whatever the rate; nil when it is not
-// pending or nothing holds it.
+// earlier pending delivery of its order key ("" when none; see the order
+// rule of ClaimParams) and its webhook's rate limit (0 when none): the
+// earlier delivery first, since the order rule holds it back whatever the
+// rate; nil when it is not pending or nothing holds it.
 func WaitOf(status, earlier string, rateLimit int) *otw.Wait {
 	switch {
 	case status != otw.DeliveryPending:
@@ -422,26 +543,4 @@ type HourStats struct {
 	Succeeded int
 	Failed    int
 	Pending   int
-}
-
-// ParseOrgCursor reads a ListOrganizations cursor: the last ID of the
-// previous page, 0 for "". Every driver pages organizations by ID, so the
-// cursor is the same for all.
-func ParseOrgCursor(cursor string) (int64, error) {
-	if cursor == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(cursor, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, otw.Invalid("bad cursor", otw.FieldError{Field: "cursor", Message: "not a cursor this API returned"})
-	}
-	return id, nil
-}
-
-// NextOrgCursor is the cursor after page, "" when there is no more.
-func NextOrgCursor(page []otw.Organization, more bool) string {
-	if !more || len(page) == 0 {
-		return ""
-	}
-	return strconv.FormatInt(page[len(page)-1].ID, 10)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
 
 // claimQuery leases due deliveries across organizations in one statement
@@ -91,7 +92,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 		var failing *int64
 		err := row.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
 			&c.AttemptCount, &created, &c.Body, &c.TraceParent, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
-		c.CreatedAt, c.FailingSince = fromMs(created), nullMs(failing)
+		c.CreatedAt, c.FailingSince = fromMs(created), sqlstore.NullTime(failing)
 		return c, err
 	})
 	// On an error while reading, leases may be committed that nobody
@@ -178,16 +179,16 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) err
 	for i, l := range leases {
 		seqs[i], untils[i] = l.DeliverySeq, ms(l.LeaseUntil)
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE deliveries d SET lease_until = NULL
-			FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
-			WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'`, seqs, untils)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		// Another node can send them now, instead of at its next poll.
-		return notify(ctx, tx)
-	})
+	tag, err := s.pool.Exec(ctx, `UPDATE deliveries d SET lease_until = NULL
+		FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
+		WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'`, seqs, untils)
+	if err != nil {
+		return s.failed(err)
+	}
+	if tag.RowsAffected() > 0 {
+		s.announce(ctx)
+	}
+	return nil
 }
 
 // ExtendLeases moves the leases that are still current: lease_until is the

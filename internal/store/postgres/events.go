@@ -1,16 +1,15 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/onetalk/onetalk-webhooks/internal/event"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
 
 // insertEventsQuery stores a whole batch in one statement: the columns
@@ -60,35 +59,9 @@ WITH input AS (
 )
 SELECT id, seq FROM dl WHERE lease_until IS NOT NULL`
 
-// route is what InsertEvents needs to know of an organization's webhook,
-// and what a taken delivery needs to be sent.
-type route struct {
-	org, exists    bool // the organization, and its webhook
-	enabled        bool // switched on by the organization
-	disabled       bool // state disabled: switched off by the service
-	disabledReason string
-	events         []string
-	url            string
-	secret         []byte
-	previousSecret []byte // nil outside a rotation
-	failingSince   *time.Time
-	rateLimit      int           // 0 is none
-	filter         *event.Filter // nil: none
-}
-
-// decide reports whether the webhook takes e (switched on, subscribed to
-// its type, and the type's filters pass it) and, if it is not sent, why
-// ("" when it is). The filters are matched once, and only for a type the
-// webhook subscribes to.
-func (r route) decide(e *otw.Event) (wants bool, reason string) {
-	subscribed := slices.Contains(r.events, e.Type)
-	passes := !subscribed || r.filter.Match(e.Type, e.Body)
-	return r.enabled && subscribed && passes,
-		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
-}
-
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
+	var taken []store.Claimed
 	if !slices.ContainsFunc(events, func(e otw.Event) bool { return e.IdempotencyKey != "" }) {
 		// Nothing to read under a lock: the routes are read first and the
 		// events and deliveries written by one statement, a transaction of
@@ -99,60 +72,46 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		for i := range fresh {
 			fresh[i] = i
 		}
-		taken, due, err := insertRows(ctx, s.pool, events, fresh, out, now, take)
-		if err != nil {
+		var err error
+		if taken, err = insertRows(ctx, s.pool, events, fresh, out, now, take); err != nil {
 			return nil, nil, s.failed(err)
 		}
-		s.faults.Clear() // a publish commits again
-		if due > len(taken) {
-			// The rest is for any node's claim. The events are committed
-			// whatever happens here: a lost notification costs a poll
-			// interval, not an event, so its error is not the caller's.
-			_ = notify(ctx, s.pool)
-		}
-		return out, taken, nil
-	}
-	var taken []store.Claimed
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		fresh, err := resolveIdempotency(ctx, tx, events, out, now)
-		if err == nil {
-			err = explainExisting(ctx, tx, events, out, now)
-		}
-		if err != nil || len(fresh) == 0 {
-			taken = nil
+	} else {
+		err := s.tx(ctx, func(tx pgx.Tx) error {
+			fresh, err := resolveIdempotency(ctx, tx, events, out, now)
+			if err == nil {
+				err = explainExisting(ctx, tx, events, out, now)
+			}
+			if err != nil || len(fresh) == 0 {
+				taken = nil
+				return err
+			}
+			taken, err = insertRows(ctx, tx, events, fresh, out, now, take)
 			return err
+		})
+		if err != nil {
+			return nil, nil, err
 		}
-		var due int
-		if taken, due, err = insertRows(ctx, tx, events, fresh, out, now, take); err != nil {
-			return err
-		}
-		if due > len(taken) {
-			return notify(ctx, tx) // the rest is for any node's claim
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	s.faults.Clear()
+	s.faults.Clear() // a publish commits again
+	if store.Announces(out) {
+		s.announce(ctx) // the rest is for any node's claim
+	}
 	return out, taken, nil
 }
 
 // insertRows stores events[fresh] with their deliveries in one statement,
-// fills out for them, and returns the deliveries it took and how many
-// pending deliveries it made.
-func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int, out []store.Inserted, now time.Time, take store.Take) (taken []store.Claimed, due int, err error) {
+// fills out for them, and returns the deliveries it took.
+func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int, out []store.Inserted, now time.Time, take store.Take) (taken []store.Claimed, err error) {
 	routes, err := loadRoutes(ctx, q, events, fresh, now)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
+	statuses := make([]string, len(events))
 	for _, i := range fresh {
-		r := routes[events[i].OrganizationID]
-		wanted[i], reasons[i] = r.decide(&events[i])
-		pending[i] = wanted[i] && !r.disabled
+		statuses[i], out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
 	}
-	want := take.Candidates(events, func(i int) bool { return pending[i] })
+	want := take.Candidates(events, func(i int) bool { return statuses[i] == otw.DeliveryPending })
 	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
 	for org, n := range take.Room {
 		roomOrgs, rooms = append(roomOrgs, org), append(rooms, int32(n))
@@ -163,7 +122,7 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 		orgs, created         = make([]int64, n), make([]int64, n)
 		bodies                = make([][]byte, n)
 		keys                  = make([]*string, n)
-		dlvIDs, statuses      = make([]*string, n), make([]*string, n)
+		dlvIDs, dlvStatuses   = make([]*string, n), make([]*string, n)
 		nexts                 = make([]*int64, n)
 		lastErrors            = make([]*string, n)
 		takes                 = make([]bool, n)
@@ -186,50 +145,38 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 			traceParents[j] = e.TraceParent
 		}
 		out[i].EventID = e.ID
-		r := routes[e.OrganizationID]
-		out[i].NotDelivered = reasons[i]
-		if !wanted[i] {
+		if statuses[i] == "" {
 			continue
 		}
-		id, status, lastError := otw.NewID("dlv_", now), otw.DeliveryPending, ""
-		if r.disabled {
-			// Recorded, not dropped: the log shows it and recover
-			// sends it once the webhook is active again.
-			status, lastError = otw.DeliveryFailed, r.disabledReason
+		id, lastError := otw.NewID("dlv_", now), ""
+		if statuses[i] == otw.DeliveryFailed {
+			lastError = routes[e.OrganizationID].Webhook.DisabledReason
 		} else {
 			nexts[j] = &nowMs
-			due++
 		}
 		out[i].DeliveryID = id
-		dlvIDs[j], statuses[j], lastErrors[j] = &id, &status, &lastError
+		dlvIDs[j], dlvStatuses[j], lastErrors[j] = &id, &statuses[i], &lastError
 		if want != nil && want[i] {
 			takes[j] = true
 			byDelivery[id] = i
 		}
 	}
 	rows, err := q.Query(ctx, insertEventsQuery, ids, orgs, types, orderKeys, bodies, keys, created,
-		dlvIDs, statuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms, traceParents)
+		dlvIDs, dlvStatuses, nexts, lastErrors, nowMs, takes, ms(take.LeaseUntil), roomOrgs, rooms, traceParents)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	var id string
 	var seq int64
 	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
 		i := byDelivery[id]
-		e, r := &events[i], routes[events[i].OrganizationID]
 		out[i].Taken = true
-		taken = append(taken, store.Claimed{
-			Lease:      store.Lease{DeliverySeq: seq, LeaseUntil: fromMs(ms(take.LeaseUntil))},
-			DeliveryID: id, EventID: e.ID, OrganizationID: e.OrganizationID, EventType: e.Type,
-			OrderKey: e.OrderKey, CreatedAt: fromMs(nowMs), Body: e.Body, URL: r.url,
-			Secret: r.secret, PreviousSecret: r.previousSecret, FailingSince: r.failingSince, RateLimit: r.rateLimit,
-			TraceParent: e.TraceParent,
-		})
+		taken = append(taken, routes[events[i].OrganizationID].Taken(&events[i], id, seq, take.LeaseUntil, now))
 		return nil
 	}); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	return taken, due, nil
+	return taken, nil
 }
 
 // resolveIdempotency fills out[i] for events whose key was used within the
@@ -258,11 +205,7 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 		FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY 1) AS sorted`, lockIdempotency, keys); err != nil {
 		return nil, err
 	}
-	type first struct {
-		id, delivery string
-		body         []byte
-	}
-	found := make(map[string]first, len(keys))
+	found := make(map[string]store.FirstEvent, len(keys))
 	rows, err := tx.Query(ctx, `
 		SELECT DISTINCT ON (e.idempotency_key) e.idempotency_key, e.id, e.body, coalesce(d.id, '')
 		FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
@@ -271,36 +214,18 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var key string
-		var f first
-		if err := rows.Scan(&key, &f.id, &f.body, &f.delivery); err != nil {
-			rows.Close()
-			return nil, err
-		}
+	var key string
+	var f store.FirstEvent
+	if _, err := pgx.ForEachRow(rows, []any{&key, &f.ID, &f.Body, &f.DeliveryID}, func() error {
 		found[key] = f
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, err
 	}
-	if err := store.BatchRule(events, func(key string) bool { _, ok := found[key]; return ok }); err != nil {
-		return nil, err
-	}
-	fresh = fresh[:0]
-	for i := range events {
-		e := &events[i]
-		key := store.IdempotencyKey(e)
+	return store.Resolve(events, out, func(key string) (store.FirstEvent, bool) {
 		f, ok := found[key]
-		switch {
-		case key == "" || !ok:
-			fresh = append(fresh, i)
-		case !bytes.Equal(f.body, e.Body):
-			return nil, store.ReusedKey()
-		default:
-			out[i] = store.Inserted{EventID: f.id, DeliveryID: f.delivery, Existing: true}
-		}
-	}
-	return fresh, nil
+		return f, ok
+	})
 }
 
 // explainExisting says why, as of now, the events found by their
@@ -320,14 +245,14 @@ func explainExisting(ctx context.Context, q querier, events []otw.Event, out []s
 		return err
 	}
 	for _, i := range idx {
-		_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
+		_, out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
 	}
 	return nil
 }
 
 // loadRoutes reads the webhooks of the organizations of events[idx] in one
 // query, and only when some have none, which of those exist in another.
-func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, now time.Time) (map[int64]route, error) {
+func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, now time.Time) (map[int64]store.Route, error) {
 	seen := make(map[int64]bool)
 	var orgs []int64
 	for _, i := range idx {
@@ -344,24 +269,21 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, n
 		return nil, err
 	}
 	defer rows.Close()
-	routes := make(map[int64]route)
+	routes := make(map[int64]store.Route)
 	for rows.Next() {
-		var org int64
-		var r route
-		var state, filters string
+		w := &otw.Webhook{}
+		var filters string
 		var failing *int64
-		if err := rows.Scan(&org, &r.enabled, &r.events, &state, &r.disabledReason, &r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit, &filters); err != nil {
+		if err := rows.Scan(&w.OrganizationID, &w.Enabled, &w.SubscribedEvents, &w.State, &w.DisabledReason, &w.URL, &w.Secret,
+			&w.PreviousSecret, &failing, &w.RateLimit, &filters); err != nil {
 			return nil, err
 		}
-		var err error
-		if r.filter, err = store.CompiledFilter(filters); err != nil {
+		filter, err := store.CompiledFilter(filters)
+		if err != nil {
 			return nil, err
 		}
-		r.org, r.exists, r.failingSince = true, true, nullMs(failing) // a webhook references its organization
-		if r.disabled = state == otw.WebhookDisabled; !r.disabled {
-			r.disabledReason = ""
-		}
-		routes[org] = r
+		// A webhook references its organization.
+		routes[w.OrganizationID] = store.Route{Organization: true, Webhook: w, FailingSince: sqlstore.NullTime(failing), Filter: filter}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -384,7 +306,7 @@ func loadRoutes(ctx context.Context, q querier, events []otw.Event, idx []int, n
 	}
 	var org int64
 	if _, err := pgx.ForEachRow(found, []any{&org}, func() error {
-		routes[org] = route{org: true}
+		routes[org] = store.Route{Organization: true}
 		return nil
 	}); err != nil {
 		return nil, err

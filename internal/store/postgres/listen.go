@@ -13,32 +13,27 @@ import (
 // listener takes only its own.
 const channel = "otw_deliveries"
 
-// notify tells every listening node, when tx commits, that deliveries are
-// due. PostgreSQL delivers it only on commit and folds repeats within one
-// transaction into one.
-func notify(ctx context.Context, q querier) error {
-	_, err := q.Exec(ctx, `SELECT pg_notify('`+channel+`', current_schema())`)
-	return err
+// announce tells this process's listeners, and then every node through a
+// notification, that a committed write made work due (see
+// store.Store.Listen): one notification per announcing write, after its
+// commit. A lost notification costs a node a poll interval, not an event,
+// so its error is not the caller's.
+func (s *Store) announce(ctx context.Context) {
+	s.announcer.Announce()
+	_, _ = s.pool.Exec(ctx, `SELECT pg_notify('`+channel+`', current_schema())`)
 }
 
-// Listen calls wake soon after any node commits work that is due now: new
-// events with a delivery (InsertEvents), a manual retry or recover, a
-// webhook saved enabled, deliveries given back at shutdown. It is how a
-// dispatcher polls rarely and still starts on a new event within
-// milliseconds. wake must not block: a non-blocking send on a channel of
-// capacity one is the intended shape, so a burst of notifications costs one
-// claim.
+// Listen wakes on the announcements of every node on the database (see
+// store.Store.Listen): this store's from its announcer, the others' from
+// their notifications. Its own notifications are passed over: they were
+// heard already.
 //
 // Listen holds one connection of its own (not one of the pool's). When the
 // connection drops it reconnects with backoff, from 100 ms doubling up to
 // 5 s, and calls wake after each successful LISTEN: notifications sent
 // while no one listened are lost, so the caller must look for work then.
-// Listen runs until ctx is done and then returns ctx.Err().
-//
-// Wiring: go store.Listen(ctx, func() { select { case kick <- struct{}{}: default: } })
-// next to the dispatcher's poll ticker, which stays as the safety net for
-// retries that fall due by the clock (those notify nobody).
 func (s *Store) Listen(ctx context.Context, wake func()) error {
+	defer s.announcer.Subscribe(wake)()
 	const first, most = 100 * time.Millisecond, 5 * time.Second
 	backoff := first
 	for {
@@ -89,7 +84,7 @@ func (s *Store) listenOnce(ctx context.Context, wake func()) (listened bool) {
 		case ctx.Err() != nil:
 			return true
 		case err == nil:
-			if n.Payload == schema {
+			if _, own := s.backends.Load(n.PID); n.Payload == schema && !own {
 				wake()
 			}
 		case !silent:

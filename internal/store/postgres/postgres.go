@@ -8,8 +8,9 @@
 //     leases are live).
 //   - Idempotency keys are serialized with a transaction-scoped advisory lock
 //     on the key, so two nodes cannot both insert the "first" event.
-//   - Writes that make work due send a notification that Listen turns into a
-//     wake-up, so other nodes start on new events without polling hard.
+//   - The writes that announce (see store.Store.Listen) also notify every
+//     node, and Listen turns a notification into a wake-up, so other nodes
+//     start on new events without polling hard.
 package postgres
 
 import (
@@ -18,14 +19,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"time"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -40,10 +40,19 @@ const (
 
 // Store is the PostgreSQL implementation of store.Store.
 type Store struct {
+	// Store holds the methods both SQL drivers share (see sqlstore).
+	sqlstore.Store
 	pool *pgxpool.Pool
 	// faults is the last write that failed for want of the database, for
 	// CheckWrite.
 	faults store.Faults
+	// announcer wakes this process's listeners; other nodes hear a
+	// notification (see announce).
+	announcer store.Announcer
+	// backends are the server processes of the pool's connections, by
+	// PID: a notification one of them sent was this store's own, and its
+	// listeners heard it from the announcer already.
+	backends sync.Map
 }
 
 var _ store.Store = (*Store)(nil)
@@ -59,11 +68,18 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// when it cannot tell where the password ends.
 		return nil, errors.New("postgres: the database URL does not parse (want postgres://user:password@host:port/database?options)")
 	}
+	s := &Store{}
+	s.Store = sqlstore.New(shared{s}, sqlstore.PostgreSQL)
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		s.backends.Store(c.PgConn().PID(), true)
+		return nil
+	}
+	cfg.BeforeClose = func(c *pgx.Conn) { s.backends.Delete(c.PgConn().PID()) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s.pool = pool
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -73,10 +89,6 @@ func Open(ctx context.Context, url string) (*Store, error) {
 
 func (s *Store) migrate(ctx context.Context) error {
 	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		return err
-	}
-	ms, err := store.LoadMigrations(sub)
 	if err != nil {
 		return err
 	}
@@ -92,25 +104,12 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, lockMigrate)
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("postgres: migrations table: %w", err)
-	}
-	for _, m := range ms {
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			var done bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)`, m.Version).Scan(&done); err != nil || done {
-				return err
-			}
-			// Simple protocol: a migration file holds several statements.
-			if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`, m.Version, m.Name, time.Now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
-		}
+	// Each migration in a transaction on the locked connection.
+	err = sqlstore.Migrate(ctx, sub, sqlstore.PostgreSQL.MigrationsTable, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return fn(adapter{q: tx, simple: true}) })
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
@@ -135,24 +134,4 @@ func (s *Store) failed(cause error) error {
 	err := interpret(cause)
 	s.faults.Record(cause, err)
 	return err
-}
-
-// interpret turns driver errors into domain errors, in one place.
-func interpret(err error) error {
-	var pe *pgconn.PgError
-	var e *otw.Error
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &e):
-		return err
-	case errors.Is(err, pgx.ErrNoRows):
-		return otw.Errorf(otw.ENOTFOUND, "not found")
-	case errors.As(err, &pe) && pe.Code == "23505": // unique_violation
-		return &otw.Error{Code: otw.ECONFLICT, Message: "already exists"}
-	}
-	if e := unavailable(err); e != nil {
-		return e
-	}
-	return fmt.Errorf("postgres: %w", err)
 }

@@ -2,42 +2,22 @@ package postgres
 
 import (
 	"context"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
 
 // PruneEvents reads and deletes one step in one transaction; the deletes
 // check again that no delivery became pending meanwhile (a retry of an old
 // failed one).
 func (s *Store) PruneEvents(ctx context.Context, p store.PruneParams) (int64, int, error) {
-	after := p.After
-	next, removed := after, 0
+	next, removed := p.After, 0
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT e.seq, e.created_at < $2, e.idempotency_key IS NULL OR e.created_at < $4,
-				EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
-			FROM events e WHERE e.seq > $1 ORDER BY e.seq LIMIT $3`, after, ms(p.Before), p.Limit, ms(p.KeyedBefore))
-		if err != nil {
-			return err
-		}
 		var old []int64
-		for rows.Next() {
-			var seq int64
-			var expired, keyExpired, pending bool
-			if err := rows.Scan(&seq, &expired, &keyExpired, &pending); err != nil {
-				rows.Close()
-				return err
-			}
-			if !expired {
-				break // the rest are younger
-			}
-			next = seq
-			if keyExpired && !pending {
-				old = append(old, seq)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil || len(old) == 0 {
+		var err error
+		if next, old, err = sqlstore.PruneCandidates(ctx, adapter{q: tx}, p); err != nil || len(old) == 0 {
 			return err
 		}
 		// The deliveries are locked first: a retry committing between
@@ -60,7 +40,7 @@ func (s *Store) PruneEvents(ctx context.Context, p store.PruneParams) (int64, in
 		return err
 	})
 	if err != nil {
-		return after, 0, err
+		return p.After, 0, err
 	}
 	return next, removed, nil
 }

@@ -9,14 +9,6 @@ func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
-func nullMs(v *int64) *time.Time {
-	if v == nil {
-		return nil
-	}
-	t := fromMs(*v)
-	return &t
-}
-
 // text makes s storable in a TEXT column. SQLite keeps any bytes there;
 // PostgreSQL refuses NUL and invalid UTF-8, and an error message can quote
 // whatever a receiver sent. Losing such bytes beats losing the attempt.

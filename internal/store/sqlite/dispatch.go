@@ -40,23 +40,6 @@ WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?
 ORDER BY d.next_attempt_at, d.seq
 LIMIT ?3`
 
-// endpoint is what sending needs of an organization's webhook.
-type endpoint struct {
-	org            int64
-	url            string
-	secret         []byte
-	previousSecret []byte // nil outside a rotation
-	failingSince   *time.Time
-	rateLimit      int // 0 is none
-}
-
-// claimed starts a store.Claimed of the endpoint, leased until then; the
-// caller fills in the delivery.
-func (ep endpoint) claimed(leaseUntil time.Time) store.Claimed {
-	return store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(ms(leaseUntil))}, OrganizationID: ep.org,
-		URL: ep.url, Secret: ep.secret, PreviousSecret: ep.previousSecret, FailingSince: ep.failingSince, RateLimit: ep.rateLimit}
-}
-
 // ClaimDeliveries reads on the reader pool and leases in memory: the
 // writer is not involved (see leaseTable and Store.horizon). Claims run one
 // at a time, so that two never read the same delivery as free.
@@ -73,12 +56,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	// have work than the claim has room for.
 	rand.Shuffle(len(orgs), func(i, j int) { orgs[i], orgs[j] = orgs[j], orgs[i] })
 	var claimed []store.Claimed
-	for _, ep := range orgs {
-		room := min(p.PerOrganization-p.Held[ep.org], p.Limit-len(claimed))
+	for _, r := range orgs {
+		room := min(p.PerOrganization-p.Held[r.Webhook.OrganizationID], p.Limit-len(claimed))
 		if room <= 0 {
 			continue
 		}
-		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, ep, room, held, horizon, p); err != nil {
+		if claimed, err = claimFor(ctx, s.reads[claimQuery], claimed, r, room, held, horizon, p); err != nil {
 			return nil, interpret(err)
 		}
 	}
@@ -86,33 +69,41 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	return claimed, nil
 }
 
-func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held string, horizon int64) ([]endpoint, error) {
+// endpointsWithWork returns the routes, to send through, of the
+// organizations with work.
+func (s *Store) endpointsWithWork(ctx context.Context, now time.Time, held string, horizon int64) ([]store.Route, error) {
 	rows, err := s.reads[orgsWithWork].QueryContext(ctx, ms(now), held, horizon)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []endpoint
+	var hooks []otw.Webhook
+	var failing []*time.Time
 	for rows.Next() {
-		var ep endpoint
-		var failing sql.NullInt64
-		if err := rows.Scan(&ep.org, &ep.url, &ep.secret, &ep.previousSecret, &failing, &ep.rateLimit); err != nil {
+		var w otw.Webhook
+		var since sql.NullInt64
+		if err := rows.Scan(&w.OrganizationID, &w.URL, &w.Secret, &w.PreviousSecret, &since, &w.RateLimit); err != nil {
 			return nil, err
 		}
-		ep.failingSince = nullMs(failing)
-		out = append(out, ep)
+		hooks, failing = append(hooks, w), append(failing, nullMs(since))
+	}
+	// The routes point into hooks once it has stopped growing: one
+	// allocation for all, however many organizations have work.
+	out := make([]store.Route, len(hooks))
+	for i := range hooks {
+		out[i] = store.Route{Organization: true, Webhook: &hooks[i], FailingSince: failing[i]}
 	}
 	return out, rows.Err()
 }
 
-func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, ep endpoint, room int, held string, horizon int64, p store.ClaimParams) ([]store.Claimed, error) {
-	rows, err := q.QueryContext(ctx, ms(p.Now), ep.org, room, held, horizon)
+func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, r store.Route, room int, held string, horizon int64, p store.ClaimParams) ([]store.Claimed, error) {
+	rows, err := q.QueryContext(ctx, ms(p.Now), r.Webhook.OrganizationID, room, held, horizon)
 	if err != nil {
 		return claimed, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		c := ep.claimed(p.LeaseUntil)
+		c := r.Claimed(p.LeaseUntil)
 		var created int64
 		if err := rows.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.EventType, &c.OrderKey,
 			&c.AttemptCount, &created, &c.Body, &c.TraceParent); err != nil {
@@ -193,7 +184,9 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 
 // ReleaseDeliveries ends the leases; the deliveries were due already.
 func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) error {
-	s.leases.release(leases)
+	if s.leases.release(leases) > 0 {
+		s.announcer.Announce()
+	}
 	return nil
 }
 

@@ -1,39 +1,15 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"slices"
+	"errors"
 	"strings"
 	"time"
 
-	"github.com/onetalk/onetalk-webhooks/internal/event"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
 )
-
-// route is what InsertEvents needs to know of an organization's webhook,
-// and what a taken delivery needs to be sent.
-type route struct {
-	org, exists, enabled bool // the organization, its webhook, switched on
-	disabled             bool // state disabled: switched off by the service
-	disabledReason       string
-	events               []string
-	filter               *event.Filter // nil: none
-	endpoint
-}
-
-// decide reports whether the webhook takes e (switched on, subscribed to
-// its type, and the type's filters pass it) and, if it is not sent, why
-// ("" when it is). The filters are matched once, and only for a type the
-// webhook subscribes to.
-func (r route) decide(e *otw.Event) (wants bool, reason string) {
-	subscribed := slices.Contains(r.events, e.Type)
-	passes := !subscribed || r.filter.Match(e.Type, e.Body)
-	return r.exists && r.enabled && subscribed && passes,
-		store.Route{Organization: r.org, Webhook: r.exists, Enabled: r.enabled, Disabled: r.disabled}.NotDelivered(subscribed, passes)
-}
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
@@ -50,45 +26,41 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 		for i := range out {
 			if out[i].Existing && out[i].DeliveryID == "" {
-				_, out[i].NotDelivered = routes[events[i].OrganizationID].decide(&events[i])
+				_, out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
 			}
 		}
 		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
 		if err != nil {
 			return err
 		}
-		pending, wanted, reasons := make([]bool, len(events)), make([]bool, len(events)), make([]string, len(events))
+		statuses := make([]string, len(events))
 		for _, i := range fresh {
-			r := routes[events[i].OrganizationID]
-			wanted[i], reasons[i] = r.decide(&events[i])
-			pending[i] = wanted[i] && !r.disabled
+			statuses[i], out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
+			out[i].EventID = events[i].ID
 		}
-		want, err := s.firstInLine(ctx, tx, events, take, take.Candidates(events, func(i int) bool { return pending[i] }))
+		probe := s.stmt(ctx, tx, pendingKeyQuery)
+		want, err := take.Choose(events, func(i int) bool { return statuses[i] == otw.DeliveryPending }, func(i int) (waiting bool, err error) {
+			err = probe.QueryRowContext(ctx, events[i].OrganizationID, events[i].OrderKey).Scan(&waiting)
+			return waiting, err
+		})
 		if err != nil {
 			return err
 		}
 		var dels []pendingDelivery
 		for _, i := range fresh {
-			e := &events[i]
-			out[i].EventID = e.ID
-			r := routes[e.OrganizationID]
-			out[i].NotDelivered = reasons[i]
-			if !wanted[i] {
+			if statuses[i] == "" {
 				continue
 			}
-			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: otw.DeliveryPending}
-			if r.disabled {
-				// Recorded, not dropped: the log shows it and recover
-				// sends it once the webhook is active again.
-				d.status, d.lastError = otw.DeliveryFailed, r.disabledReason
+			e := &events[i]
+			r := routes[e.OrganizationID]
+			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: statuses[i]}
+			if d.status == otw.DeliveryFailed {
+				d.lastError = r.Webhook.DisabledReason
 			}
 			out[i].DeliveryID = d.id
 			if want != nil && want[i] {
 				out[i].Taken = true
-				c := r.claimed(take.LeaseUntil)
-				c.DeliveryID, c.EventID, c.EventType, c.OrderKey = d.id, e.ID, e.Type, e.OrderKey
-				c.CreatedAt, c.Body, c.TraceParent = fromMs(ms(now)), e.Body, e.TraceParent
-				taken = append(taken, c)
+				taken = append(taken, r.Taken(e, d.id, 0, take.LeaseUntil, now))
 			}
 			dels = append(dels, d)
 		}
@@ -120,104 +92,54 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		return nil, nil, err
 	}
 	s.faults.Clear() // a publish commits again
-	return out, taken, nil
-}
-
-// firstInLine keeps of the candidates those no earlier pending delivery of
-// their order key waits before, up to each organization's room.
-func (s *Store) firstInLine(ctx context.Context, tx *sql.Tx, events []otw.Event, take store.Take, candidate []bool) ([]bool, error) {
-	probe := s.stmt(ctx, tx, pendingKeyQuery)
-	used := make(map[int64]int)
-	for i, c := range candidate {
-		e := &events[i]
-		if !c {
-			continue
-		}
-		candidate[i] = false
-		if used[e.OrganizationID] >= take.Room[e.OrganizationID] {
-			continue
-		}
-		if e.OrderKey != "" {
-			var waiting bool
-			if err := probe.QueryRowContext(ctx, e.OrganizationID, e.OrderKey).Scan(&waiting); err != nil {
-				return nil, err
-			}
-			if waiting {
-				continue
-			}
-		}
-		candidate[i] = true
-		used[e.OrganizationID]++
+	if store.Announces(out) {
+		s.announcer.Announce()
 	}
-	return candidate, nil
+	return out, taken, nil
 }
 
 // resolveIdempotency fills out[i] for events whose key was used within the
 // window and returns the indexes of the events still to insert.
 func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw.Event, out []store.Inserted, now time.Time) ([]int, error) {
-	type first struct {
-		id, delivery string
-		body         []byte
-	}
-	var found map[string]first
+	var found map[string]store.FirstEvent // a key without an event in the window has an empty ID
 	lookup := func(key string) error {
 		if _, done := found[key]; done {
 			return nil
 		}
-		var f first
-		var dlv sql.NullString
+		var f store.FirstEvent
+		var delivery sql.NullString
 		err := s.stmt(ctx, tx, idempotencyQuery).QueryRowContext(ctx,
-			key, ms(now.Add(-store.IdempotencyWindow))).Scan(&f.id, &f.body, &dlv)
-		switch {
-		case err == sql.ErrNoRows:
-			found[key] = first{}
-		case err != nil:
+			key, ms(now.Add(-store.IdempotencyWindow))).Scan(&f.ID, &f.Body, &delivery)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
-		default:
-			f.delivery = dlv.String
-			found[key] = f
 		}
+		f.DeliveryID = delivery.String
+		found[key] = f
 		return nil
 	}
-	fresh := make([]int, 0, len(events))
 	for i := range events {
 		key := store.IdempotencyKey(&events[i])
 		if key == "" {
-			fresh = append(fresh, i)
 			continue
 		}
 		if found == nil {
-			found = make(map[string]first)
+			found = make(map[string]store.FirstEvent)
 		}
 		if err := lookup(key); err != nil {
 			return nil, err
 		}
 	}
-	if found == nil {
-		return fresh, nil
-	}
-	for _, key := range store.BatchProbes(events) {
-		if err := lookup(key); err != nil {
-			return nil, err
+	if found != nil {
+		for _, key := range store.BatchProbes(events) {
+			if err := lookup(key); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if err := store.BatchRule(events, func(key string) bool { return found[key].id != "" }); err != nil {
-		return nil, err
-	}
-	fresh = fresh[:0]
-	for i := range events {
-		e := &events[i]
-		f := found[store.IdempotencyKey(e)]
-		switch {
-		case f.id == "":
-			fresh = append(fresh, i)
-		case !bytes.Equal(f.body, e.Body):
-			return nil, store.ReusedKey()
-		default:
-			out[i] = store.Inserted{EventID: f.id, DeliveryID: f.delivery, Existing: true}
-		}
-	}
-	return fresh, nil
+	return store.Resolve(events, out, func(key string) (store.FirstEvent, bool) {
+		f := found[key]
+		return f, f.ID != ""
+	})
 }
 
 // undelivered returns the indexes of the events found by their idempotency
@@ -233,34 +155,34 @@ func undelivered(out []store.Inserted) []int {
 }
 
 // loadRoutes reads the routes of the organizations of events[idx].
-func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, idx []int, now time.Time) (map[int64]route, error) {
-	routes := make(map[int64]route)
+func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, idx []int, now time.Time) (map[int64]store.Route, error) {
+	routes := make(map[int64]store.Route)
 	stmt := s.stmt(ctx, tx, routeQuery)
 	for _, i := range idx {
 		org := events[i].OrganizationID
 		if _, ok := routes[org]; ok {
 			continue
 		}
-		r := route{endpoint: endpoint{org: org}}
-		var subscribed, state, reason, filters string
+		var r store.Route
+		w := &otw.Webhook{OrganizationID: org}
+		var subscribed, filters string
 		var failing sql.NullInt64
-		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&r.enabled, &subscribed, &state, &reason,
-			&r.url, &r.secret, &r.previousSecret, &failing, &r.rateLimit, &filters)
+		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&w.Enabled, &subscribed, &w.State, &w.DisabledReason,
+			&w.URL, &w.Secret, &w.PreviousSecret, &failing, &w.RateLimit, &filters)
 		switch {
-		case err == sql.ErrNoRows:
-			// Rare enough (a misrouted publish) to cost a query of its own.
-			if err := tx.QueryRowContext(ctx, orgExistsQuery, org).Scan(&r.org); err != nil {
+		case errors.Is(err, sql.ErrNoRows):
+			// No webhook. Rare enough (a misrouted publish) to cost a query
+			// of its own.
+			if err := tx.QueryRowContext(ctx, orgExistsQuery, org).Scan(&r.Organization); err != nil {
 				return nil, err
 			}
 		case err != nil:
 			return nil, err
 		default:
 			// A webhook references its organization.
-			r.org, r.exists, r.events, r.failingSince = true, true, strings.Split(subscribed, ","), nullMs(failing)
-			if state == otw.WebhookDisabled {
-				r.disabled, r.disabledReason = true, reason
-			}
-			if r.filter, err = store.CompiledFilter(filters); err != nil {
+			r.Organization, r.Webhook, r.FailingSince = true, w, nullMs(failing)
+			w.SubscribedEvents = strings.Split(subscribed, ",")
+			if r.Filter, err = store.CompiledFilter(filters); err != nil {
 				return nil, err
 			}
 		}

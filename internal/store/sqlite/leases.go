@@ -111,15 +111,17 @@ func (t *leaseTable) endWrite(results []store.AttemptResult, owned []bool, commi
 	}
 }
 
-// release ends leases that are still current.
-func (t *leaseTable) release(leases []store.Lease) {
+// release ends leases that are still current, and returns how many.
+func (t *leaseTable) release(leases []store.Lease) (ended int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, l := range leases {
 		if cur, ok := t.m[l.DeliverySeq]; ok && cur.until == ms(l.LeaseUntil) {
 			delete(t.m, l.DeliverySeq)
+			ended++
 		}
 	}
+	return ended
 }
 
 // dropOrganization ends every lease of the organization, whose pending

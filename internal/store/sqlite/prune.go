@@ -6,14 +6,8 @@ import (
 	"encoding/json"
 
 	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
-
-// pruneStep reads, oldest first, the events after the cursor: whether
-// each is older than the cutoff and whether its delivery is pending.
-const pruneStep = `
-SELECT e.seq, e.created_at < ?2, e.idempotency_key IS NULL OR e.created_at < ?4,
-       EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
-FROM events e WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?3`
 
 // PruneEvents reads the step on the reader pool and deletes on the writer
 // in one short transaction, which checks again that no delivery became
@@ -21,38 +15,16 @@ FROM events e WHERE e.seq > ?1 ORDER BY e.seq LIMIT ?3`
 // SQLite's free list and are reused by the next inserts, so the file stops
 // growing once the retention window is full.
 func (s *Store) PruneEvents(ctx context.Context, p store.PruneParams) (int64, int, error) {
-	after := p.After
-	rows, err := s.r.QueryContext(ctx, pruneStep, after, ms(p.Before), p.Limit, ms(p.KeyedBefore))
+	next, old, err := sqlstore.PruneCandidates(ctx, shared{s}, p)
 	if err != nil {
-		return after, 0, interpret(err)
-	}
-	next := after
-	var old []int64
-	for rows.Next() {
-		var seq int64
-		var expired, keyExpired, pending bool
-		if err := rows.Scan(&seq, &expired, &keyExpired, &pending); err != nil {
-			rows.Close()
-			return after, 0, interpret(err)
-		}
-		if !expired {
-			break // the rest are younger
-		}
-		next = seq
-		if keyExpired && !pending {
-			old = append(old, seq)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return after, 0, interpret(err)
+		return p.After, 0, interpret(err)
 	}
 	if len(old) == 0 {
 		return next, 0, nil
 	}
 	list, err := json.Marshal(old)
 	if err != nil {
-		return after, 0, err
+		return p.After, 0, err
 	}
 	var removed int64
 	err = s.dispatchTx(ctx, func(tx *sql.Tx) error {
@@ -67,13 +39,14 @@ func (s *Store) PruneEvents(ctx context.Context, p store.PruneParams) (int64, in
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?1))
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = events.seq)`, string(list))
-		if err == nil {
-			removed, err = res.RowsAffected()
+		if err != nil {
+			return err
 		}
+		removed, err = res.RowsAffected()
 		return err
 	})
 	if err != nil {
-		return after, 0, err
+		return p.After, 0, err
 	}
 	return next, int(removed), nil
 }

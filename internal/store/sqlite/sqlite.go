@@ -11,14 +11,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
-	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
+	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -26,6 +24,8 @@ var migrations embed.FS
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
+	// Store holds the methods both SQL drivers share (see sqlstore).
+	sqlstore.Store
 	// SQLite runs one writer at a time: a pool of one connection for
 	// writes queues them in Go instead of spinning on SQLITE_BUSY, and a
 	// separate pool reads the WAL snapshot concurrently.
@@ -47,8 +47,11 @@ type Store struct {
 	// faults is the last write that failed for want of the database, for
 	// CheckWrite.
 	faults store.Faults
-	lock   *os.File
-	path   string
+	// announcer wakes this process's listeners (Listen): a store on one
+	// file has no others.
+	announcer store.Announcer
+	lock      *os.File
+	path      string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -70,25 +73,36 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: %s is in use by another process", path)
 	}
 	s := &Store{lock: lock, path: path, leases: newLeaseTable()}
-	if s.w, err = openDB(path, true); err == nil {
-		s.r, err = openDB(path, false)
-	}
-	if err == nil {
-		err = s.migrate(ctx)
-	}
-	if err == nil {
-		err = s.prepareHot(ctx)
-	}
-	if err == nil {
-		var last int64
-		err = s.w.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries`).Scan(&last)
-		s.horizon.Store(last)
-	}
-	if err != nil {
+	s.Store = sqlstore.New(shared{s}, sqlstore.SQLite)
+	if err := s.open(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// open opens both pools, brings the schema up to date, prepares the hot
+// statements and sets the horizon.
+func (s *Store) open(ctx context.Context) error {
+	var err error
+	if s.w, err = openDB(s.path, true); err != nil {
+		return err
+	}
+	if s.r, err = openDB(s.path, false); err != nil {
+		return err
+	}
+	if err := sqlstore.Migrate(ctx, subFS(migrations, "migrations"), sqlstore.SQLite.MigrationsTable, shared{s}.Tx); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
+	}
+	if err := s.prepareHot(ctx); err != nil {
+		return err
+	}
+	var last int64
+	if err := s.w.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM deliveries`).Scan(&last); err != nil {
+		return err
+	}
+	s.horizon.Store(last)
+	return nil
 }
 
 func openDB(path string, writer bool) (*sql.DB, error) {
@@ -127,32 +141,8 @@ func openDB(path string, writer bool) (*sql.DB, error) {
 	return db, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := store.LoadMigrations(subFS(migrations, "migrations"))
-	if err != nil {
-		return err
-	}
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlite: migrations table: %w", err)
-	}
-	for _, m := range ms {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, m.Version, m.Name, time.Now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
-		}
-	}
-	return nil
-}
+// Listen wakes on this store's announcements (see store.Store.Listen).
+func (s *Store) Listen(ctx context.Context, wake func()) error { return s.announcer.Listen(ctx, wake) }
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return interpret(s.r.PingContext(ctx)) }
@@ -228,24 +218,4 @@ func runTx(ctx context.Context, conn *sql.Conn, fn func(*sql.Tx) error) error {
 		return interpret(err)
 	}
 	return interpret(tx.Commit())
-}
-
-// interpret turns driver errors into domain errors, in one place.
-func interpret(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sql.ErrNoRows):
-		return otw.Errorf(otw.ENOTFOUND, "not found")
-	case strings.Contains(err.Error(), "UNIQUE constraint failed"):
-		return &otw.Error{Code: otw.ECONFLICT, Message: "already exists"}
-	}
-	if e := unavailable(err); e != nil {
-		return e
-	}
-	var e *otw.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return fmt.Errorf("sqlite: %w", err)
 }
