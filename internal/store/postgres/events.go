@@ -78,12 +78,12 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 	} else {
 		err := s.tx(ctx, func(tx pgx.Tx) error {
+			taken = nil // a try that failed took nothing
 			fresh, err := resolveIdempotency(ctx, tx, events, out, now)
-			if err == nil {
-				err = explainExisting(ctx, tx, events, out, now)
+			if err != nil {
+				return err
 			}
-			if err != nil || len(fresh) == 0 {
-				taken = nil
+			if err := explainExisting(ctx, tx, events, out, now); err != nil || len(fresh) == 0 {
 				return err
 			}
 			taken, err = insertRows(ctx, tx, events, fresh, out, now, take)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -126,10 +127,10 @@ func TestOpenConcurrently(t *testing.T) {
 	for i := range errs {
 		wg.Go(func() {
 			s, err := postgres.Open(context.Background(), u)
-			if err == nil {
-				s.Close()
+			if errs[i] = err; err != nil {
+				return
 			}
-			errs[i] = err
+			s.Close()
 		})
 	}
 	wg.Wait()
@@ -335,7 +336,7 @@ func listen(t *testing.T, s *postgres.Store) chan struct{} {
 	go func() { done <- s.Listen(ctx, wake) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != context.Canceled {
+		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("Listen returned %v after its context ended; want context.Canceled", err)
 		}
 	})

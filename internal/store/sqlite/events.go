@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"strings"
 	"time"
 
@@ -110,7 +109,7 @@ func (s *Store) resolveIdempotency(ctx context.Context, tx *sql.Tx, events []otw
 		var delivery sql.NullString
 		err := s.stmt(ctx, tx, idempotencyQuery).QueryRowContext(ctx,
 			key, ms(now.Add(-store.IdempotencyWindow))).Scan(&f.ID, &f.Body, &delivery)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err != nil && !errs.NoRow(err) {
 			return err
 		}
 		f.DeliveryID = delivery.String
@@ -170,7 +169,7 @@ func (s *Store) loadRoutes(ctx context.Context, tx *sql.Tx, events []otw.Event, 
 		err := stmt.QueryRowContext(ctx, org, ms(now)).Scan(&w.Enabled, &subscribed, &w.State, &w.DisabledReason,
 			&w.URL, &w.Secret, &w.PreviousSecret, &failing, &w.RateLimit, &filters)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case errs.NoRow(err):
 			// No webhook. Rare enough (a misrouted publish) to cost a query
 			// of its own.
 			if err := tx.QueryRowContext(ctx, orgExistsQuery, org).Scan(&r.Organization); err != nil {

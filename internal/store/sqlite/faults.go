@@ -76,7 +76,10 @@ func (s *Store) CheckWrite(ctx context.Context) error {
 // checkSpace is EUNAVAILABLE when the disk has less than minFreeBytes free.
 func (s *Store) checkSpace() error {
 	var fs syscall.Statfs_t
-	if err := syscall.Statfs(filepath.Dir(s.path), &fs); err == nil && fs.Bavail*uint64(fs.Bsize) < minFreeBytes {
+	if err := syscall.Statfs(filepath.Dir(s.path), &fs); err != nil {
+		return nil // the write probe answers for the disk then
+	}
+	if fs.Bavail*uint64(fs.Bsize) < minFreeBytes {
 		return otw.Errorf(otw.EUNAVAILABLE, "%s", store.UnavailableDiskFull)
 	}
 	return nil

@@ -46,8 +46,12 @@ func (x Errors) Interpret(err error) error {
 // statement found no row, and err as it is otherwise (for Interpret, or
 // for a transaction to interpret with its cause).
 func (x Errors) NotFound(err error, format string, args ...any) error {
-	if errors.Is(err, x.NoRows) {
+	if x.NoRow(err) {
 		return otw.Errorf(otw.ENOTFOUND, format, args...)
 	}
 	return err
 }
+
+// NoRow reports whether err says that a statement found no row, for a
+// driver to whom none is no error (an idempotency key not used yet).
+func (x Errors) NoRow(err error) bool { return errors.Is(err, x.NoRows) }

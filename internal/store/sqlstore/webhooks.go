@@ -86,10 +86,13 @@ func (s *Store) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSetti
 		w, err = s.webhook(ctx, q, org)
 		return err
 	})
-	if err == nil && set.Enabled {
+	if err != nil {
+		return w, err
+	}
+	if set.Enabled {
 		s.db.Announce(ctx)
 	}
-	return w, err
+	return w, nil
 }
 
 func (s *Store) RotateSecret(ctx context.Context, org int64, secret []byte, previousUntil, now time.Time) (otw.Webhook, error) {

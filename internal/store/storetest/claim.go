@@ -161,6 +161,46 @@ var claimTests = map[string]func(*testing.T, store.Store){
 		complete(t, s, result(claimOne(t, s, now, k2), otw.DeliveryFailed, 0, now))
 		claimOne(t, s, now, k3)
 	},
+	// Within an organization the earliest due go first, not the oldest.
+	"EarliestDueFirst": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		older, newer := deliver(t, s, org1, "", t0), deliver(t, s, org1, "", t0)
+		p := claimParams(t0)
+		p.PerOrganization = 1
+		c := claim(t, s, p)
+		wantEqualIDs(t, "first claim", claimedIDs(c), []string{older})
+		complete(t, s, result(c[0], otw.DeliveryPending, 503, t0)) // due again a minute later
+		p.Now, p.LeaseUntil = t0.Add(2*time.Minute), t0.Add(3*time.Minute)
+		wantEqualIDs(t, "claim after the retry came due", claimedIDs(claim(t, s, p)), []string{newer})
+	},
+	// A webhook the service disabled sends nothing, even what was made
+	// pending by hand, until it is saved enabled again.
+	"DisabledByTheServiceNotClaimed": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		id := deliver(t, s, org1, "", t0)
+		if err := s.DisableWebhook(t.Context(), org1, "the endpoint answered 410 Gone", t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RetryDelivery(t.Context(), org1, id, t0); err != nil {
+			t.Fatal(err)
+		}
+		if c := claim(t, s, claimParams(t0)); len(c) != 0 {
+			t.Fatalf("claimed %v for a webhook the service disabled", claimedIDs(c))
+		}
+		saveWebhook(t, s, org1, true, "case_resolved")
+		claimOne(t, s, t0, id)
+	},
+	// The order rule holds within an organization: another's deliveries
+	// of the same key go on.
+	"OrderKeyPerOrganization": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		newSubscribedOrg(t, s, org2)
+		first := deliver(t, s, org1, "c:1", t0)
+		claimOne(t, s, t0, first)
+		deliver(t, s, org1, "c:1", t0)
+		other := deliver(t, s, org2, "c:1", t0)
+		wantSameIDs(t, "claimed", claimedIDs(claim(t, s, claimParams(t0))), other)
+	},
 	"PreviousSecretOnlyDuringRotation": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		until := t0.Add(time.Hour)

@@ -8,7 +8,8 @@
 //	}
 //
 // Every subtest runs in parallel on its own empty store, and time is only
-// ever what the test passes in: no sleeps, no wall clock.
+// ever what the test passes in: no sleeps, no wall clock (only a bound on
+// how long a Listen may take to start).
 package storetest
 
 import (
@@ -49,6 +50,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Health", healthTests},
 		{"Retention", pruneTests},
 		{"Lifecycle", lifecycleTests},
+		{"Listen", listenTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -76,6 +76,112 @@ var takeTests = map[string]func(*testing.T, store.Store){
 		}
 		wantSameIDs(t, "claimed", claimedIDs(claim(t, s, claimParams(t0))), in[0].DeliveryID)
 	},
+	// Clause 1: only a delivery the insert makes pending is taken; a
+	// repeated publish answers the first event's, and takes nothing.
+	"OnlyNewPendingDeliveries": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		keyed := event(org1, "case_resolved", "", t0)
+		keyed.IdempotencyKey = "k-1"
+		first := insert(t, s, t0, keyed)[0]
+		again := keyed
+		again.ID = otw.NewID("evt_", t0)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 5}}
+		in, taken, err := s.InsertEvents(t.Context(), []otw.Event{again}, t0, take)
+		if err != nil || !in[0].Existing || in[0].Taken || len(taken) != 0 {
+			t.Fatalf("repeat: %+v, took %d, %v; want Existing and nothing taken", in, len(taken), err)
+		}
+		claimOne(t, s, t0, first.DeliveryID) // still the claim's
+	},
+	// Clause 2: a key is held by an earlier delivery while it is pending
+	// in any way (due, leased, waiting for a retry), not once it has
+	// failed or succeeded; and only within its organization.
+	"KeyHeldWhilePending": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		newSubscribedOrg(t, s, org2)
+		retrying := deliver(t, s, org1, "c:1", t0)
+		deliver(t, s, org1, "c:2", t0) // leased by the claim below, and left so
+		failed, succeeded := deliver(t, s, org1, "c:3", t0), deliver(t, s, org1, "c:4", t0)
+		byID := map[string]store.Claimed{}
+		for _, c := range claim(t, s, claimParams(t0)) {
+			byID[c.DeliveryID] = c
+		}
+		complete(t, s, result(byID[retrying], otw.DeliveryPending, 503, t0), result(byID[failed], otw.DeliveryFailed, 0, t0),
+			result(byID[succeeded], otw.DeliverySucceeded, 200, t0))
+		due := deliver(t, s, org1, "c:5", t0)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 10, org2: 10}}
+		events := []otw.Event{
+			event(org1, "case_resolved", "c:1", t0), // behind one waiting for its retry
+			event(org1, "case_resolved", "c:2", t0), // behind one being sent
+			event(org1, "case_resolved", "c:3", t0), // the earlier one failed
+			event(org1, "case_resolved", "c:4", t0), // the earlier one succeeded
+			event(org1, "case_resolved", "c:5", t0), // behind one due
+			event(org2, "case_resolved", "c:1", t0), // another organization's key
+		}
+		in, _, err := s.InsertEvents(t.Context(), events, t0, take)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTaken(t, in, false, false, true, true, false, true)
+		wantSameIDs(t, "claimed after the insert", claimedIDs(claim(t, s, claimParams(t0))), due)
+	},
+	// Clause 2 within the call: an earlier event of the key holds the
+	// later ones only when it made a pending delivery.
+	"FirstPendingOfItsKeyInTheCall": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 10}}
+		in, _, err := s.InsertEvents(t.Context(), []otw.Event{
+			event(org1, "integration_message_status", "m:1", t0), // not subscribed: no delivery
+			event(org1, "case_resolved", "m:1", t0),              // the first pending of m:1
+			event(org1, "case_resolved", "m:1", t0),              // behind it
+		}, t0, take)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTaken(t, in, false, true, false)
+	},
+	// Clause 3: each organization's room, counted in input order over the
+	// deliveries that may be taken; none without room. The taken come
+	// back in input order.
+	"RoomPerOrganizationInInputOrder": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		newSubscribedOrg(t, s, org2)
+		newSubscribedOrg(t, s, org3)
+		newSubscribedOrg(t, s, 1004)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 1, org2: 2, 1004: 0}}
+		in, taken, err := s.InsertEvents(t.Context(), []otw.Event{
+			event(org1, "case_resolved", "", t0),
+			event(org2, "case_resolved", "c:1", t0),
+			event(org2, "case_resolved", "c:1", t0), // behind the one before: does not use room
+			event(org1, "case_resolved", "", t0),    // org1's room is used
+			event(org3, "case_resolved", "", t0),    // no room given
+			event(org2, "case_resolved", "", t0),
+			event(1004, "case_resolved", "", t0), // room 0
+			event(org2, "case_resolved", "", t0), // org2's room is used
+		}, t0, take)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantTaken(t, in, true, true, false, false, false, true, false, false)
+		wantEqualIDs(t, "taken", claimedIDs(taken), []string{in[0].DeliveryID, in[1].DeliveryID, in[5].DeliveryID})
+	},
+	// A taken delivery is leased as a claim would lease it, and is
+	// pending: it holds back its key.
+	"TakenIsLeasedAndHoldsItsKey": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 1}}
+		in, _, err := s.InsertEvents(t.Context(), []otw.Event{event(org1, "case_resolved", "c:1", t0)}, t0, take)
+		if err != nil || !in[0].Taken {
+			t.Fatalf("inserted %+v, %v; want it taken", in, err)
+		}
+		next := deliver(t, s, org1, "c:1", t0)
+		if c := claim(t, s, claimParams(take.LeaseUntil.Add(-time.Millisecond))); len(c) != 0 {
+			t.Fatalf("claimed %v while the taken delivery is leased", claimedIDs(c))
+		}
+		claimOne(t, s, take.LeaseUntil, in[0].DeliveryID) // the lease ran out: a claim's again
+		if d := getDelivery(t, s, org1, next); d.WaitingFor == nil || d.WaitingFor.DeliveryID != in[0].DeliveryID {
+			t.Fatalf("the next of c:1 waits for %+v, want %s", d.WaitingFor, in[0].DeliveryID)
+		}
+	},
 	// The dispatcher learns the webhook's rate limit with every delivery
 	// it gets, taken or claimed, as it stands at that moment.
 	"TakenAndClaimedCarryTheRateLimit": func(t *testing.T, s store.Store) {
@@ -162,4 +268,14 @@ func indexOfEvent(events []otw.Event, id string) int {
 		}
 	}
 	return -1
+}
+
+// wantTaken fails unless each event was taken as want says.
+func wantTaken(t *testing.T, in []store.Inserted, want ...bool) {
+	t.Helper()
+	for i := range want {
+		if in[i].Taken != want[i] {
+			t.Errorf("event %d: Taken = %v, want %v", i, in[i].Taken, want[i])
+		}
+	}
 }
