@@ -13,8 +13,8 @@ import (
 	"github.com/onetalk/onetalk-webhooks/internal/store/sqlstore"
 )
 
-// claimQuery leases due deliveries across organizations in one statement
-// and one round trip.
+// claimQuery carries out the claim rule (store.ClaimParams) across
+// organizations in one statement and one round trip.
 //
 // Organizations are visited in a random order, each taking up to its room
 // ($5, the per-organization bound, less what this node holds of it: the
@@ -28,10 +28,10 @@ import (
 // it leased and committed a moment ago is re-read after locking and fails
 // the lease test. Either way no delivery is leased twice.
 //
-// The order rule: a delivery with an order key is eligible only when no
-// earlier delivery of the same key is still pending (being sent or waiting
-// for a retry). NOT EXISTS reads without locking, so an earlier delivery
+// The order rule's NOT EXISTS reads without locking, so an earlier delivery
 // that another node holds locked still counts as pending and still blocks.
+// Pending is next_attempt_at IS NOT NULL, as deliveries_order holds it
+// (migration 002).
 const claimQuery = `
 WITH picked AS (
 	SELECT c.seq

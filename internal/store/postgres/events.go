@@ -17,8 +17,9 @@ import (
 // an event without one. Delivery seqs are handed out in event order (the
 // ORDER BY), because the order rule compares seqs.
 //
-// A candidate to take ($13, see store.Take) is leased until $14 when no
-// delivery of its order key is pending yet (the statement's snapshot holds
+// The statement carries out what store.Take.Candidates leaves of the
+// hand-off rule (store.Take): a candidate ($13) is leased until $14 when
+// no delivery of its order key was pending (the statement's snapshot holds
 // none of the batch's own rows), in order, up to its organization's room
 // (the arrays $15 and $16); the taken ones come back.
 const insertEventsQuery = `

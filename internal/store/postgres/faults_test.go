@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"github.com/onetalk/onetalk-webhooks/internal/relay"
 	"github.com/onetalk/onetalk-webhooks/internal/store"
@@ -107,17 +105,13 @@ func TestTerminatedConnectionAnswersUnavailable(t *testing.T) {
 	newOrg(t, s, 1)
 	insert(t, s, newEvent(1, "case_resolved", ""))
 
-	admin, err := pgx.Connect(context.Background(), testURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
+	admin := connect(t, testURL(t))
 	var n int
 	if err := admin.QueryRow(context.Background(),
 		`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, name).Scan(&n); err != nil || n == 0 {
 		t.Fatalf("terminated %d backends: %v", n, err)
 	}
-	_, _, err = s.InsertEvents(context.Background(), []otw.Event{newEvent(1, "case_resolved", "")}, t0, store.Take{})
+	_, _, err := s.InsertEvents(context.Background(), []otw.Event{newEvent(1, "case_resolved", "")}, t0, store.Take{})
 	wantUnavailable(t, "publish on a terminated connection", err, "the database closed the connection", doesNotAnswer)
 	wantUnavailable(t, "CheckWrite right after", s.CheckWrite(context.Background()), "the database closed the connection", doesNotAnswer)
 	publishUntil(t, s, 10*time.Second)

@@ -23,11 +23,7 @@ func TestDeleteOrganizationLeavesNoRowInAnyTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, schemaURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, schemaURL)
 	u, _ := url.Parse(schemaURL)
 	rows, err := conn.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
 		WHERE table_schema = lower($1) AND (column_name = 'organization_id' OR (table_name = 'organizations' AND column_name = 'id'))`,

@@ -26,11 +26,7 @@ func fillSchema(t *testing.T, base time.Time) (store.Store, string) {
 	s := open(t, url)
 	newOrg(t, s, 1)
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, url)
 	// The indexes (not the keys) are dropped while filling and made
 	// again after: building one is much faster than ten million inserts
 	// into it.

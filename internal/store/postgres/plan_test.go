@@ -25,12 +25,7 @@ func TestInsertProbesTheOrderIndex(t *testing.T) {
 	url := newSchema(t)
 	s := open(t, url)
 	newOrg(t, s, 1)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, url)
 	wantOrderIndex(t, conn, "generic plan, empty tables", "force_generic_plan")
 	for round := range 60 {
 		events := make([]otw.Event, 0, 500)

@@ -71,6 +71,18 @@ func newSchema(t testing.TB) string {
 	return u.String()
 }
 
+// connect opens a connection of the test's own to url, closed when t
+// ends.
+func connect(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // open opens a node on the schema at url, closed when t ends.
 func open(t testing.TB, url string) *postgres.Store {
 	s, err := postgres.Open(context.Background(), url)
@@ -139,11 +151,7 @@ func TestOpenConcurrently(t *testing.T) {
 			t.Errorf("node %d: Open: %v", i, err)
 		}
 	}
-	conn, err := pgx.Connect(context.Background(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, u)
 	var applied, versions int
 	if err := conn.QueryRow(context.Background(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&applied, &versions); err != nil {
 		t.Fatal(err)
@@ -391,11 +399,7 @@ func TestListenReconnects(t *testing.T) {
 	newOrg(t, b, 1)
 	ch := listen(t, a)
 
-	conn, err := pgx.Connect(context.Background(), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := connect(t, u)
 	var killed int
 	if err := conn.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 		WHERE datname = current_database() AND application_name = 'onetalk-webhooks listen'`).Scan(&killed); err != nil {

@@ -23,10 +23,9 @@ WHERE w.enabled AND w.state = 'active' AND EXISTS (
 	WHERE d.organization_id = w.organization_id AND d.status = 'pending' AND d.next_attempt_at <= ?1
 	  AND d.seq <= ?3 AND d.seq NOT IN (SELECT value FROM json_each(?2)))`
 
-// claimQuery picks one organization's due deliveries. A delivery with an
-// order key is only eligible when no earlier delivery of the same key is
-// still pending (being sent or waiting for a retry): that one rule gives
-// order per message and per case, while other keys go on.
+// claimQuery picks one organization's deliveries by the claim rule
+// (store.ClaimParams); ClaimDeliveries visits the organizations in a
+// random order and bounds what each may take.
 const claimQuery = `
 SELECT d.seq, d.id, e.id, d.event_type, d.order_key, d.attempt_count, d.created_at, e.body, e.trace_parent
 FROM deliveries d

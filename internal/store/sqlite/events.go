@@ -37,6 +37,8 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			statuses[i], out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
 			out[i].EventID = events[i].ID
 		}
+		// The hand-off rule (store.Take), asking this transaction whether
+		// a key has a pending delivery: the call's own are not stored yet.
 		probe := s.stmt(ctx, tx, pendingKeyQuery)
 		want, err := take.Choose(events, func(i int) bool { return statuses[i] == otw.DeliveryPending }, func(i int) (waiting bool, err error) {
 			err = probe.QueryRowContext(ctx, events[i].OrganizationID, events[i].OrderKey).Scan(&waiting)
