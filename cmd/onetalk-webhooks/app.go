@@ -42,9 +42,6 @@ type app struct {
 	metrics    *metrics.Metrics
 	committer  *ingest.Committer
 	handler    http.Handler
-	// listen wakes the dispatcher when another node publishes (PostgreSQL
-	// LISTEN/NOTIFY); nil on SQLite, where this process is the only one.
-	listen func(ctx context.Context, wake func()) error
 	// tracer is nil unless OTEL_EXPORTER_OTLP_ENDPOINT (or its traces
 	// variant) is set; stopTracing exports the spans still buffered.
 	tracer      trace.Tracer
@@ -113,7 +110,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	// committer, metrics and dispatcher.
 	svc := service.New(service.Config{
 		Store: a.store, Insert: a.committer.Insert, Box: box, AdminTokenHash: service.HashToken(a.adminToken),
-		Notify: a.dispatcher.Notify, AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap,
+		AllowPrivate: cfg.allowPrivate, RotationOverlap: cfg.rotationOverlap,
 		Retention: cfg.retention, Metrics: a.metrics, Logger: log,
 	})
 	failures := &web.FailureLimiter{} // one count of guesses for the API and the UI
@@ -145,7 +142,7 @@ func (a *app) openStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.store, a.listen = st, st.Listen
+	a.store = st
 	return nil
 }
 
@@ -203,19 +200,12 @@ func (a *app) run(ctx context.Context, ln net.Listener) error {
 const closeTimeout = 300 * time.Millisecond
 
 // work starts what runs beside the API until ctx ends: the dispatcher
-// (its Run's result comes on the channel), the wake-ups from other nodes,
-// and retention. serve and bench both run it, so bench measures what
+// (its Run's result comes on the channel; it listens to the store's
+// announcements itself) and retention. serve and bench both run it, so bench measures what
 // serve does.
 func (a *app) work(ctx context.Context) <-chan error {
 	dispatched := make(chan error, 1)
 	go func() { dispatched <- a.dispatcher.Run(ctx) }()
-	if a.listen != nil {
-		go func() {
-			if err := a.listen(ctx, a.dispatcher.Notify); err != nil && ctx.Err() == nil {
-				a.log.Error("listening for other nodes' events stopped", "err", err)
-			}
-		}()
-	}
 	go retention.Run(ctx, retention.Config{Store: a.store, Window: a.cfg.retention, Logger: a.log})
 	return dispatched
 }

@@ -8,9 +8,11 @@
 //
 // Who calls whom: main runs the Dispatcher (Run) and gives it to the
 // insert's group commit (internal/ingest), which calls Reserve and Accept
-// to hand fresh deliveries over; whoever else makes deliveries due calls
-// Notify. The dispatcher calls only the store and the receivers: never
-// ingest, and its own operational events go to the store directly.
+// to hand fresh deliveries over. Whatever else makes deliveries due (a
+// retry, a recover, a webhook switched on, another node's insert) the
+// store announces, and Run listens (store.Store.Listen). The dispatcher
+// calls only the store and the receivers: never ingest, and its own
+// operational events go to the store directly.
 package delivery
 
 import (
@@ -67,8 +69,9 @@ type Config struct {
 	Ops bool
 }
 
-// Dispatcher delivers. Create it with New, start it with Run, and call
-// Notify when new work may be due.
+// Dispatcher delivers. Create it with New and start it with Run; it hears
+// of new work from the store it is given (store.Store.Listen) and from the
+// insert's hand-over (Reserve, Accept).
 //
 // A claimed delivery is either using a worker (its request running, or
 // its outcome not yet written nor set aside in the completer's backlog)
@@ -192,6 +195,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	d.mu.Unlock()
 	completed := make(chan error, 1)
 	go func() { completed <- d.done.run(writeCtx) }()
+	go d.listen(ctx)
 
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -292,4 +296,23 @@ func (d *Dispatcher) WorkersInUse() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.inUse
+}
+
+// listen wakes the claim loop on the store's announcements until ctx
+// ends: work made due by a write here or, on a shared database, on any
+// node. A listener that fails is started again after a pause; meanwhile
+// the poll finds the work.
+func (d *Dispatcher) listen(ctx context.Context) {
+	for {
+		err := d.cfg.Store.Listen(ctx, d.wakeLoop)
+		if ctx.Err() != nil {
+			return
+		}
+		d.cfg.Logger.Error("listening for the store's announcements stopped; starting again", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(d.cfg.PollInterval):
+		}
+	}
 }

@@ -16,7 +16,8 @@ import (
 
 // An insert hands its fresh deliveries to the running dispatcher, which
 // sends them at once: no claim, no wake-up. The dispatcher here polls once
-// an hour and nobody calls Notify, so only the hand-over can deliver.
+// an hour and the insert, which hands every delivery over, announces
+// nothing (store.Store.Listen), so only the hand-over can deliver.
 func TestInsertHandsFreshDeliveriesToTheDispatcher(t *testing.T) {
 	ctx := t.Context()
 	s, d, arrived, stop := runningDispatcher(t)

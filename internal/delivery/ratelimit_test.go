@@ -46,7 +46,7 @@ func TestRateLimitedWebhookIsPaced(t *testing.T) {
 	if _, err := committer.Insert(ctx, events); err != nil {
 		t.Fatal(err)
 	}
-	d.Notify()
+	// The committed insert announced its deliveries: the dispatcher is awake.
 	eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()

@@ -118,7 +118,7 @@ func tracedService(t *testing.T, url, path, example string, traceparent ...strin
 	committer := ingest.New(s, ingest.Options{Handoff: d})
 	t.Cleanup(committer.Close)
 	mux := http.NewServeMux()
-	svc := service.New(service.Config{Store: s, Insert: committer.Insert, Notify: d.Notify, AdminTokenHash: service.HashToken("admin")})
+	svc := service.New(service.Config{Store: s, Insert: committer.Insert, AdminTokenHash: service.HashToken("admin")})
 	api.New(api.Config{Service: svc, Tracer: tracer}).Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -21,16 +21,14 @@ import (
 //     (wakeAfterGiveBack);
 //   - the completer inserted operational events that made deliveries not
 //     taken at the insert (wakeAfterInsert);
-//   - Notify, from outside the package: whoever else made deliveries due
-//     (an insert that handed over fewer than it made, a retry asked for, a
-//     webhook switched back on, another node's insert).
+//   - the store announced a write that made deliveries due (Run listens,
+//     store.Store.Listen): an insert that handed over fewer than it made,
+//     a retry or recover, a webhook switched back on, leases given back,
+//     any of these on another node sharing the database.
 //
 // An insert's hand-over (Accept) wakes nothing: what it took starts at
 // once, without a claim. Nor does a rate-limited webhook's next turn: a
 // timer of its own starts its waiting deliveries (startWaiting).
-
-// Notify tells the dispatcher that work may be due now. It never blocks.
-func (d *Dispatcher) Notify() { d.wakeLoop() }
 
 // wakeLoop ends the claim loop's sleep, or the next one as it begins;
 // wake-ups that come while one is pending count as one.

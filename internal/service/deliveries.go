@@ -109,7 +109,6 @@ func (s *Service) RetryDelivery(ctx context.Context, org int64, id string) error
 	if err := s.store.RetryDelivery(ctx, org, id, s.now()); err != nil {
 		return s.gone(err, id)
 	}
-	s.notify()
 	return nil
 }
 
@@ -136,9 +135,6 @@ func (s *Service) Recover(ctx context.Context, org int64, since time.Time) (n in
 	n, err = s.store.RecoverDeliveries(ctx, org, since, s.now())
 	if err != nil {
 		return 0, "", err
-	}
-	if n > 0 {
-		s.notify()
 	}
 	return n, s.pastRetention(since), nil
 }
@@ -197,9 +193,6 @@ func (s *Service) RetryDeliveries(ctx context.Context, p store.RetryParams) (n i
 	p.Now = s.now()
 	if n, more, err = s.store.RetryDeliveries(ctx, p); err != nil {
 		return 0, false, err
-	}
-	if n > 0 && !p.DryRun {
-		s.notify()
 	}
 	return n, more, nil
 }

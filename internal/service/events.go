@@ -103,18 +103,12 @@ func (s *Service) insert(ctx context.Context, events []otw.Event) ([]store.Inser
 	if err != nil {
 		return nil, err
 	}
-	fresh, due := 0, false
+	fresh := 0
 	for _, in := range ins {
 		if !in.Existing {
 			fresh++
-			// A taken delivery is being sent already; the rest waits
-			// for a claim.
-			due = due || (in.DeliveryID != "" && !in.Taken)
 		}
 	}
 	s.metrics.EventsAccepted(fresh)
-	if due {
-		s.notify()
-	}
 	return ins, nil
 }

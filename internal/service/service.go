@@ -5,8 +5,9 @@
 // Service, so each operation exists once and both refuse exactly the same
 // things; what is HTTP (requests, statuses, cookies, spans) stays in them.
 //
-// The Service is also the one place that wakes the dispatcher (Notify):
-// whatever makes a delivery due says so here.
+// The Service wakes nobody: the store announces every committed write
+// that makes a delivery due (store.Store.Listen), and the dispatcher
+// decides what to do about it.
 package service
 
 import (
@@ -31,8 +32,6 @@ type Config struct {
 	// passes an ingest.Committer's, which commits concurrent publishes in
 	// one transaction.
 	Insert func(ctx context.Context, events []otw.Event) ([]store.Inserted, error)
-	// Notify tells the dispatcher that new deliveries are due.
-	Notify func()
 	// AllowPrivate lets a webhook's URL reach private and loopback
 	// addresses (tests, and --allow-private-targets).
 	AllowPrivate bool
@@ -54,7 +53,6 @@ type Service struct {
 	box          *seal.Box
 	adminHash    []byte
 	insertEvents func(context.Context, []otw.Event) ([]store.Inserted, error)
-	notify       func()
 	allowPrivate bool
 	overlap      time.Duration
 	retention    time.Duration
@@ -67,7 +65,7 @@ type Service struct {
 // New returns a Service with cfg's defaults filled in.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, box: cfg.Box, adminHash: cfg.AdminTokenHash, insertEvents: cfg.Insert,
-		notify: cfg.Notify, allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, retention: cfg.Retention,
+		allowPrivate: cfg.AllowPrivate, overlap: cfg.RotationOverlap, retention: cfg.Retention,
 		metrics: cfg.Metrics, now: cfg.Now, log: cfg.Logger}
 	if s.overlap <= 0 {
 		s.overlap = 24 * time.Hour
@@ -77,9 +75,6 @@ func New(cfg Config) *Service {
 			inserted, _, err := s.store.InsertEvents(ctx, events, s.now().UTC(), store.Take{})
 			return inserted, err
 		}
-	}
-	if s.notify == nil {
-		s.notify = func() {}
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -3,6 +3,7 @@ package service_test
 import (
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,8 +18,8 @@ import (
 
 const admin = "ota_service-test-admin-token"
 
-// newService is a Service on a SQLite file, with the number of times it
-// woke the dispatcher.
+// newService is a Service on a SQLite file, with the number of times its
+// store announced work due (what wakes a dispatcher, store.Store.Listen).
 func newService(t *testing.T) (*service.Service, store.Store, *atomic.Int64) {
 	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "otw.db"))
@@ -31,8 +32,16 @@ func newService(t *testing.T) (*service.Service, store.Store, *atomic.Int64) {
 		t.Fatal(err)
 	}
 	var woken atomic.Int64
+	listening := make(chan struct{})
+	var started sync.Once
+	go st.Listen(t.Context(), func() {
+		woken.Add(1)
+		started.Do(func() { close(listening) }) // the call Listen makes as it starts
+	})
+	<-listening
+	woken.Store(0)
 	svc := service.New(service.Config{Store: st, Box: box, AdminTokenHash: service.HashToken(admin), AllowPrivate: true,
-		Retention: 72 * time.Hour, Notify: func() { woken.Add(1) }})
+		Retention: 72 * time.Hour})
 	return svc, st, &woken
 }
 
@@ -101,9 +110,10 @@ func TestPrincipalReach(t *testing.T) {
 	}
 }
 
-// The dispatcher is woken whenever an operation makes a delivery due, and
-// only then: not for an event no webhook takes, nor for a dry run.
-func TestNotifyWhenDeliveriesAreDue(t *testing.T) {
+// A dispatcher is woken whenever an operation makes a delivery due, and
+// only then: not for an event no webhook takes, nor for a dry run. The
+// service wakes nobody itself: the store announces its writes.
+func TestOperationsThatMakeDeliveriesDueWakeTheDispatcher(t *testing.T) {
 	svc, st, woken := newService(t)
 	ctx := t.Context()
 	wakes := func(what string, want int64, op func() error) {
@@ -113,7 +123,7 @@ func TestNotifyWhenDeliveriesAreDue(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		if got := woken.Load() - before; got != want {
-			t.Errorf("%s woke the dispatcher %d times, want %d", what, got, want)
+			t.Errorf("%s woke a dispatcher %d times, want %d", what, got, want)
 		}
 	}
 	if _, _, err := svc.CreateOrganization(ctx, 1111, "Acme"); err != nil {

@@ -134,9 +134,6 @@ func (s *Service) SaveWebhook(ctx context.Context, org int64, set otw.WebhookSet
 			return otw.Webhook{}, err
 		}
 	}
-	if wh.Enabled {
-		s.notify() // deliveries held while it was switched off may go now
-	}
 	return wh, nil
 }
 

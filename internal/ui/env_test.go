@@ -81,7 +81,7 @@ func newEnvOn(t *testing.T, wrap func(store.Store) store.Store) *env {
 	mux := http.NewServeMux()
 	// One Service for the API and the UI, and one count of failed
 	// sign-ins, as serve wires them.
-	svc := service.New(service.Config{Store: st, Box: box, AdminTokenHash: service.HashToken(admin), Notify: disp.Notify,
+	svc := service.New(service.Config{Store: st, Box: box, AdminTokenHash: service.HashToken(admin),
 		AllowPrivate: true, Logger: log})
 	failures := &web.FailureLimiter{}
 	apiServer := api.New(api.Config{Service: svc, Failures: failures, Logger: log})
