@@ -74,6 +74,10 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 		events = make([]Parsed, 0, min(MaxBatchLen, 1+len(b)/400))
 		large  []otw.FieldError
 	)
+	if cap(p.keyBuf) == 0 {
+		// A key is "m:" or "c:" and an ID: sized once rather than grown.
+		p.keyBuf = make([]byte, 0, 32*cap(events))
+	}
 	for i, n := 1, 0; ; n++ {
 		if n == MaxBatchLen {
 			return nil, otw.Invalid("batch is too long", otw.FieldError{Field: "batch", Message: fmt.Sprintf("at most %d events", MaxBatchLen)})
