@@ -46,8 +46,9 @@ func (s *Server) authed(adminOnly bool, h http.HandlerFunc) http.HandlerFunc {
 		}
 		p, err := s.authenticate(r)
 		// A wrong credential is a guess; a missing one is not, and a
-		// store that fails is nobody's guess.
-		if otw.ErrorCode(err) == otw.EUNAUTHORIZED && r.Header.Get("Authorization") != "" {
+		// store that fails is nobody's guess. (err is tested first: ErrorCode
+		// allocates even for nil.)
+		if err != nil && otw.ErrorCode(err) == otw.EUNAUTHORIZED && r.Header.Get("Authorization") != "" {
 			s.failures.Fail(addr)
 		}
 		if err != nil {

@@ -44,3 +44,35 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPublishBatch is BenchmarkPublish for a batch of 100 events, as
+// a busy platform publishes: divide by 100 for the cost per event.
+func BenchmarkPublishBatch(b *testing.B) {
+	insert := func(_ context.Context, events []otw.Event) ([]store.Inserted, error) {
+		ins := make([]store.Inserted, len(events))
+		for i, e := range events {
+			ins[i] = store.Inserted{EventID: e.ID, DeliveryID: "dlv_x"}
+		}
+		return ins, nil
+	}
+	mux := http.NewServeMux()
+	svc := service.New(service.Config{Insert: insert, AdminTokenHash: service.HashToken("admin")})
+	api.New(api.Config{Service: svc}).Register(mux)
+	one, err := event.Example(event.TypeCaseResolved, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := append([]byte("["), bytes.Repeat(append(one, ','), 100)...)
+	body[len(body)-1] = ']'
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/v1/events/batch", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer admin")
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != http.StatusAccepted {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}

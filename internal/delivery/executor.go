@@ -13,7 +13,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onetalk/onetalk-webhooks/internal/netguard"
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
@@ -131,28 +133,35 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 	}
 	ctx, cancel := context.WithTimeout(ctx, x.timeout)
 	defer cancel()
-	informational := 0
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		Got1xxResponse: func(code int, _ textproto.MIMEHeader) error {
-			if informational++; informational > max1xx {
-				return endless1xxError{last: code}
-			}
-			return nil
-		},
-	})
+	// One allocation holds the 1xx count and the trace that keeps it; the
+	// trace is never shared, since the transport may still call it after
+	// the request has given up.
+	in := &informationals{}
+	in.trace.Got1xxResponse = func(code int, _ textproto.MIMEHeader) error {
+		if in.n++; in.n > max1xx {
+			return endless1xxError{last: code}
+		}
+		return nil
+	}
+	ctx = httptrace.WithClientTrace(ctx, &in.trace)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(c.Body))
 	if err != nil {
 		return response{err: err}
 	}
 	// Lower-case names as Standard Webhooks spells them; set directly so
-	// that they are not re-canonicalized on every request.
-	req.Header = http.Header{
-		"Content-Type":      {"application/json"},
-		"User-Agent":        {x.userAgent},
-		"webhook-id":        {c.EventID},
-		"webhook-timestamp": {strconv.FormatInt(now.Unix(), 10)},
-		"webhook-signature": {signer.Sign(c.EventID, now, c.Body)},
-	}
+	// that they are not re-canonicalized on every request. The request's
+	// own (empty) map is filled, and the five values share one array.
+	values := make([]string, 5)
+	values[0] = "application/json"
+	values[1] = x.userAgent
+	values[2] = c.EventID
+	values[3] = strconv.FormatInt(now.Unix(), 10)
+	values[4] = signer.Sign(c.EventID, now, c.Body)
+	req.Header["Content-Type"] = values[0:1:1]
+	req.Header["User-Agent"] = values[1:2:2]
+	req.Header["webhook-id"] = values[2:3:3]
+	req.Header["webhook-timestamp"] = values[3:4:4]
+	req.Header["webhook-signature"] = values[4:5:5]
 	if x.tracer != nil {
 		// The receiver may join the trace: the attempt's span is its parent.
 		tracing.Inject(ctx, req.Header)
@@ -167,15 +176,58 @@ func (x *executor) send(ctx context.Context, c *store.Claimed, now time.Time) re
 		// reach: close it unread.
 		return response{err: errSwitchingProtocols}
 	}
-	kept, err := io.ReadAll(io.LimitReader(resp.Body, keptBody))
+	buf := bodyBuffers.Get().(*[keptBody]byte)
+	defer bodyBuffers.Put(buf)
+	n, err := readUpTo(resp.Body, buf[:])
+	kept := buf[:n]
 	// A status line and headers were received: the attempt is judged on
 	// them even when the body breaks off.
-	r := response{code: resp.StatusCode, body: string(bytes.ToValidUTF8(kept, []byte("\uFFFD"))), header: resp.Header}
+	r := response{code: resp.StatusCode, header: resp.Header}
+	if utf8.Valid(kept) {
+		r.body = string(kept)
+	} else {
+		r.body = string(bytes.ToValidUTF8(kept, []byte("\uFFFD")))
+	}
 	if err != nil {
 		return r // broken off: the connection is not used again
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainBody))
+	// Drain through the same buffer, so that the connection can be used
+	// again; beyond drainBody it is closed instead.
+	for left := drainBody; left > 0; {
+		n, err := readUpTo(resp.Body, buf[:min(left, keptBody)])
+		if err != nil || n < min(left, keptBody) {
+			break
+		}
+		left -= n
+	}
 	return r
+}
+
+// informationals counts the 1xx responses to one request.
+type informationals struct {
+	n     int
+	trace httptrace.ClientTrace
+}
+
+// bodyBuffers holds the buffers that responses are read into: a response
+// body is kept as a string, so the buffer is free again once send returns.
+var bodyBuffers = sync.Pool{New: func() any { return new([keptBody]byte) }}
+
+// readUpTo reads from r until p is full or r ends, and returns how much it
+// read; io.EOF is no error.
+func readUpTo(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // describe turns a transport error into what the delivery log shows.

@@ -3,8 +3,13 @@ package delivery
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +142,54 @@ func TestShutdownAbortsWithoutAnAttempt(t *testing.T) {
 	o := x.execute(ctx, &store.Claimed{URL: hostile(t, holdForever), Body: []byte("{}"), Secret: []byte("k")})
 	if !o.aborted {
 		t.Fatalf("an aborted request recorded %+v", o.result.Attempt)
+	}
+}
+
+// What a response's body becomes in the attempt: its first 4 KiB, with
+// bytes that are not UTF-8 replaced; the rest, up to 64 KiB, is read and
+// dropped so that the connection is used again, and beyond that the
+// connection is closed.
+func TestResponseBodyKeptAndDrained(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name  string
+		body  string
+		want  string
+		reuse bool
+	}{
+		{"empty", "", "", true},
+		{"short", "ok", "ok", true},
+		{"not UTF-8", "a\xffb\xfe\xfdc", "a\uFFFDb\uFFFDc", true},
+		{"exactly 4 KiB", strings.Repeat("x", 4<<10), strings.Repeat("x", 4<<10), true},
+		{"over 4 KiB", strings.Repeat("y", 4<<10) + "tail", strings.Repeat("y", 4<<10), true},
+		{"4 KiB and 64 KiB", strings.Repeat("z", 4<<10+64<<10), strings.Repeat("z", 4<<10), true},
+		{"beyond 64 KiB more", strings.Repeat("w", 4<<10+64<<10+1), strings.Repeat("w", 4<<10), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var conns atomic.Int32
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", strconv.Itoa(len(c.body)))
+				io.WriteString(w, c.body)
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			t.Cleanup(srv.Close)
+			x := testExecutor(5 * time.Second)
+			for range 2 {
+				o := x.execute(t.Context(), &store.Claimed{URL: srv.URL, EventID: "evt_1", Body: []byte("{}"), Secret: []byte("k")})
+				if o.result.Attempt.Error != "" || o.result.Attempt.ResponseBody != c.want {
+					t.Fatalf("error %q, body of %d bytes %.40q, want %d bytes %.40q", o.result.Attempt.Error,
+						len(o.result.Attempt.ResponseBody), o.result.Attempt.ResponseBody, len(c.want), c.want)
+				}
+			}
+			if got := conns.Load(); (got == 1) != c.reuse {
+				t.Fatalf("2 attempts took %d connections; connection reused: want %v", got, c.reuse)
+			}
+		})
 	}
 }

@@ -35,9 +35,12 @@ func asWritten(key []byte) string {
 }
 
 func (c *signerCache) get(secret, previous []byte) (*webhook.Signer, error) {
-	k := string(secret) + "\x00" + string(previous)
+	// The key is built on the stack and looked up without becoming a
+	// string: only a miss, which stores it, allocates one.
+	var scratch [256]byte
+	k := append(append(append(scratch[:0], secret...), 0), previous...)
 	c.mu.Lock()
-	s, ok := c.m[k]
+	s, ok := c.m[string(k)]
 	c.mu.Unlock()
 	if ok {
 		return s, nil
@@ -61,7 +64,7 @@ func (c *signerCache) get(secret, previous []byte) (*webhook.Signer, error) {
 	if len(c.m) >= maxSigners {
 		clear(c.m)
 	}
-	c.m[k] = s
+	c.m[string(k)] = s
 	c.mu.Unlock()
 	return s, nil
 }

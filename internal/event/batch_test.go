@@ -43,6 +43,36 @@ func TestParseBatch(t *testing.T) {
 	}
 }
 
+// Each event of a batch has its own order key, as Parse gives it, escaped
+// ones and long ones included, though the batch makes them in one string.
+func TestParseBatchOrderKeys(t *testing.T) {
+	ims, cr := example(t, imsFile), example(t, caseFile)
+	events := []string{
+		ims,
+		edit(t, ims, `"trxID": "000000-0000-0000-0000-000000"`, `"trxID": "a\u0042c\n"`),
+		cr,
+		edit(t, cr, `"caseID": "958CCF3BB6"`, `"caseID": "`+strings.Repeat("k", 300)+`"`),
+		edit(t, ims, `"trxID": "000000-0000-0000-0000-000000"`, `"trxID": "x"`),
+		ims,
+	}
+	got, err := ParseBatch([]byte(batchOf(events...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ev := range got {
+		single, err := Parse([]byte(events[i]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.OrderKey != single.OrderKey {
+			t.Errorf("[%d] order key %q, want %q", i, ev.OrderKey, single.OrderKey)
+		}
+	}
+	if got[1].OrderKey != "m:aBc\n" {
+		t.Errorf("an escaped key: %q", got[1].OrderKey)
+	}
+}
+
 func TestParseBatchInvalid(t *testing.T) {
 	ims, cr := example(t, imsFile), example(t, caseFile)
 	tests := []struct {

@@ -69,10 +69,15 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 	p := getParser(b)
 	defer putParser(p)
 	p.base = 1 // every path starts with the event's index
+	p.batchKeys = true
 	var (
 		events = make([]Parsed, 0, min(MaxBatchLen, 1+len(b)/400))
 		large  []otw.FieldError
 	)
+	if cap(p.keyBuf) == 0 {
+		// A key is "m:" or "c:" and an ID: sized once rather than grown.
+		p.keyBuf = make([]byte, 0, 32*cap(events))
+	}
 	for i, n := 1, 0; ; n++ {
 		if n == MaxBatchLen {
 			return nil, otw.Invalid("batch is too long", otw.FieldError{Field: "batch", Message: fmt.Sprintf("at most %d events", MaxBatchLen)})
@@ -83,6 +88,7 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 			var ev Parsed
 			ev, end = p.event(i)
 			events = append(events, ev)
+			p.keyEnds = append(p.keyEnds, int32(len(p.keyBuf)))
 		} else {
 			p.fail("must be a JSON object")
 			end = p.skip(i)
@@ -101,6 +107,14 @@ func ParseBatch(raw []byte) ([]Parsed, error) {
 	}
 	if err := p.err("batch holds invalid events"); err != nil {
 		return nil, err
+	}
+	// One string for every order key of the batch, in place of one each.
+	keys, start := string(p.keyBuf), int32(0)
+	for n, end := range p.keyEnds {
+		if end > start {
+			events[n].OrderKey = keys[start:end]
+		}
+		start = end
 	}
 	return events, nil
 }
@@ -216,7 +230,11 @@ func (p *parser) event(i int) (Parsed, int) {
 		if data[typeIndex(typ)].v == 0 {
 			p.failMember(typ.object, "is required")
 		}
-		if p.order != nil {
+		switch {
+		case p.order == nil:
+		case p.batchKeys:
+			p.keyBuf = append(append(p.keyBuf, typ.orderPrefix...), p.order...)
+		default:
 			// A Builder makes one allocation; prefix + string(order)
 			// makes two once the key is longer than 32 bytes.
 			var k strings.Builder

@@ -44,6 +44,14 @@ type parser struct {
 	errs      []otw.FieldError
 	truncated bool
 	order     []byte // the value of the field marked orderKey, decoded
+	// batchKeys, set by ParseBatch, has event append each order key to
+	// keyBuf instead of making it a string: the batch makes one string of
+	// them all at its end.
+	batchKeys bool
+	keyBuf    []byte
+	// keyEnds[n] is where event n's order key ends in keyBuf; it starts
+	// where the one before ends, and is empty when the event has none.
+	keyEnds []int32
 	// checkUTF8 is set when the input holds bytes that are not UTF-8,
 	// so that the walk finds and names the strings that hold them.
 	checkUTF8 bool
@@ -85,6 +93,9 @@ func putParser(p *parser) {
 	parsers.Put(p)
 }
 
+// maxPooledKeyBuf bounds the order keys' buffer a pooled parser keeps.
+const maxPooledKeyBuf = 64 << 10
+
 func (p *parser) reset(b []byte) {
 	p.b = b
 	p.scratch = p.scratch[:0]
@@ -94,6 +105,12 @@ func (p *parser) reset(b []byte) {
 	p.truncated = false
 	p.order = nil
 	p.base = 0
+	p.batchKeys = false
+	if cap(p.keyBuf) > maxPooledKeyBuf {
+		p.keyBuf = nil // a batch of unusually long keys is not kept pooled
+	}
+	p.keyBuf = p.keyBuf[:0]
+	p.keyEnds = p.keyEnds[:0]
 	p.checkUTF8 = b != nil && !utf8.Valid(b)
 }
 

@@ -75,8 +75,14 @@ func (s *Service) PublishBatch(ctx context.Context, body []byte, idempotencyKey 
 func (s *Service) toEvents(parsed []event.Parsed, idempotencyKey string, batch bool) []otw.Event {
 	now := s.now().UTC()
 	events := make([]otw.Event, len(parsed))
+	var ids []string
+	if len(parsed) > 1 {
+		ids = otw.NewIDs("evt_", now, len(parsed)) // one allocation, not one each
+	} else {
+		ids = []string{otw.NewID("evt_", now)}
+	}
 	for i, p := range parsed {
-		events[i] = otw.Event{ID: otw.NewID("evt_", now), OrganizationID: p.OrganizationID, Type: p.Type,
+		events[i] = otw.Event{ID: ids[i], OrganizationID: p.OrganizationID, Type: p.Type,
 			OrderKey: p.OrderKey, Body: p.Body, CreatedAt: now, IdempotencyKey: idempotencyKey}
 		if batch && idempotencyKey != "" {
 			events[i].BatchIndex, events[i].BatchSize = i, len(parsed)
