@@ -2,16 +2,23 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
 // channel is the one notification channel. The payload is the schema the
-// work was made in: notifications go to the whole database, and a database
-// may hold several installations (the tests make one per test), so each
-// listener takes only its own.
+// work was made in and the sending Store's node name, "schema node":
+// notifications go to the whole database, and a database may hold several
+// installations (the tests make one per test), so each listener takes only
+// its own schema's, and passes over its own node's.
 const channel = "otw_deliveries"
+
+// notifyTimeout bounds a notification sent after a commit. It runs apart
+// from the caller's context: a client that hung up once its write was
+// committed must not keep the other nodes from hearing of it.
+const notifyTimeout = 2 * time.Second
 
 // announce tells this process's listeners, and then every node through a
 // notification, that a committed write made work due (see
@@ -20,7 +27,9 @@ const channel = "otw_deliveries"
 // so its error is not the caller's.
 func (s *Store) announce(ctx context.Context) {
 	s.announcer.Announce()
-	_, _ = s.pool.Exec(ctx, `SELECT pg_notify('`+channel+`', current_schema())`)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), notifyTimeout)
+	defer cancel()
+	_, _ = s.pool.Exec(ctx, `SELECT pg_notify('`+channel+`', current_schema() || ' ' || $1)`, s.node)
 }
 
 // Listen wakes on the announcements of every node on the database (see
@@ -84,7 +93,7 @@ func (s *Store) listenOnce(ctx context.Context, wake func()) (listened bool) {
 		case ctx.Err() != nil:
 			return true
 		case err == nil:
-			if _, own := s.backends.Load(n.PID); n.Payload == schema && !own {
+			if from, node, _ := strings.Cut(n.Payload, " "); from == schema && node != s.node {
 				wake()
 			}
 		case !silent:

@@ -15,11 +15,11 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
-	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -49,10 +49,12 @@ type Store struct {
 	// announcer wakes this process's listeners; other nodes hear a
 	// notification (see announce).
 	announcer store.Announcer
-	// backends are the server processes of the pool's connections, by
-	// PID: a notification one of them sent was this store's own, and its
-	// listeners heard it from the announcer already.
-	backends sync.Map
+	// node names this Store in its notifications' payload: one that
+	// carries it was this store's own, and its listeners heard it from the
+	// announcer already. Not the sending connection's PID: a connection
+	// the server dropped keeps its PID in the pool until it is next used,
+	// and after a restart another node's connection may get that PID.
+	node string
 }
 
 var _ store.Store = (*Store)(nil)
@@ -68,13 +70,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// when it cannot tell where the password ends.
 		return nil, errors.New("postgres: the database URL does not parse (want postgres://user:password@host:port/database?options)")
 	}
-	s := &Store{}
+	s := &Store{node: rand.Text()}
 	s.Store = sqlstore.New(shared{s}, sqlstore.PostgreSQL)
-	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
-		s.backends.Store(c.PgConn().PID(), true)
-		return nil
-	}
-	cfg.BeforeClose = func(c *pgx.Conn) { s.backends.Delete(c.PgConn().PID()) }
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

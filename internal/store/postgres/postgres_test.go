@@ -389,6 +389,22 @@ func TestListenWakesOnAnotherNodesInsert(t *testing.T) {
 	t.Logf("woken %v after the insert committed", waitWake(t, ch, time.Second, "an insert on another node"))
 }
 
+// A node's own announcement wakes it once, from this process: its
+// notification, which comes back to it through the database, is passed
+// over by the node name it carries, so that a node does not claim twice
+// for each of its writes.
+func TestListenHearsItsOwnWritesOnce(t *testing.T) {
+	t.Parallel()
+	u := newSchema(t)
+	a := open(t, u)
+	newOrg(t, a, 1)
+	ch := listen(t, a)
+
+	insert(t, a, newEvent(1, "case_resolved", ""))
+	waitWake(t, ch, time.Second, "an insert on this node")
+	noWake(t, ch, 300*time.Millisecond, "an insert heard already (its own notification)")
+}
+
 // Listen comes back after its connection is killed, wakes the caller
 // (notifications may have been missed meanwhile) and hears new work again.
 // Not parallel: it kills every listener connection of the database, and
