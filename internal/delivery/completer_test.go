@@ -31,17 +31,17 @@ type faultyStore struct {
 // errDiskFull is what the SQLite driver answers on a full disk.
 var errDiskFull = otw.Errorf(otw.EUNAVAILABLE, "the database is out of disk space")
 
-func (f *faultyStore) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
+func (f *faultyStore) CompleteAttempts(ctx context.Context, c store.Completion) error {
 	f.writes.Add(1)
 	if f.down.Load() {
 		return errDiskFull
 	}
-	for _, r := range results {
+	for _, r := range c.Results {
 		if r.DeliverySeq == f.poison.Load() {
 			return errors.New("FOREIGN KEY constraint failed")
 		}
 	}
-	return f.Store.CompleteAttempts(ctx, results)
+	return f.Store.CompleteAttempts(ctx, c)
 }
 
 // clock is a test's time, moved by hand.

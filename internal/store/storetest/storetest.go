@@ -205,7 +205,7 @@ func result(c store.Claimed, status string, code int, at time.Time) store.Attemp
 
 func complete(t *testing.T, s store.Store, results ...store.AttemptResult) {
 	t.Helper()
-	if err := s.CompleteAttempts(t.Context(), results); err != nil {
+	if err := s.CompleteAttempts(t.Context(), store.Completion{Results: results}); err != nil {
 		t.Fatalf("CompleteAttempts: %v", err)
 	}
 }
