@@ -42,6 +42,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeAtInsert", takeTests},
 		{"TraceParent", traceParentTests},
 		{"CompleteAttempts", completeTests},
+		{"Completion", completionTests},
 		{"ListDeliveries", listTests},
 		{"WaitingFor", waitingTests},
 		{"RetryAndRecover", retryTests},
