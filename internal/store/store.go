@@ -86,7 +86,8 @@ type Store interface {
 	// (see Route.Decide), due now. All or nothing. An event whose
 	// IdempotencyKey was used in the last IdempotencyWindow returns the
 	// first event (Existing) when the body is the same, and EINVALID
-	// naming the header when it is not.
+	// naming the header when it is not (the platform's operational events
+	// excepted: see Resolve).
 	//
 	// take leases, in the same transaction, fresh deliveries for the
 	// caller to send at once (see Take); they are returned claimed, in
