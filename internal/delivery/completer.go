@@ -45,8 +45,6 @@ type completer struct {
 	notGivenBack int
 	givingBack   error
 	wait         time.Duration
-	// opsBacklog holds operational events whose insert failed (ops.go).
-	opsBacklog []otw.Event
 }
 
 func newCompleter(d *Dispatcher) *completer { return &completer{d: d} }
@@ -123,19 +121,21 @@ func (c *completer) collect(first outcome) []outcome {
 	return batch
 }
 
-// write stores the backlog and batch in one transaction. On success their
-// workers are freed, the metrics recorded and what must be disabled is
-// disabled. When the database is unavailable, the batch joins the backlog
+// write stores the backlog and batch in one transaction, with the
+// webhooks they disable and their operational events (see ops.go). On
+// success their workers are freed and the metrics recorded. When the
+// database is unavailable, the batch joins the backlog
 // (its workers freed while the backlog has room) and everything kept has its
 // lease extended. When the store refuses the write for another reason,
 // the outcomes are written one by one, so that one the store keeps
 // refusing cannot hold every other behind it. It reports whether
 // everything was written.
 func (c *completer) write(ctx context.Context, batch []outcome) bool {
+	c.decideOps(batch)
 	all := append(c.backlog[:len(c.backlog):len(c.backlog)], batch...)
 	c.backlog, c.size = nil, 0
-	// A write may wait behind another, a give-back and a disable: leases
-	// close to their end are renewed first, so none runs out meanwhile.
+	// A write may wait behind another and a give-back: leases close to
+	// their end are renewed first, so none runs out meanwhile.
 	c.extend(ctx, all, 3*writeTimeout)
 	err := c.store(ctx, all)
 	switch {
@@ -186,23 +186,19 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 // (while others are written) before it is dropped.
 const maxRefusals = 3
 
-// store writes the outcomes' attempts under the write timeout.
+// store writes the outcomes' attempts, and what they cause, under the
+// write timeout.
 func (c *completer) store(ctx context.Context, outcomes []outcome) error {
-	results := make([]store.AttemptResult, 0, len(outcomes))
-	for _, o := range outcomes {
-		if !o.aborted {
-			results = append(results, o.result)
-		}
-	}
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
-	return c.d.cfg.Store.CompleteAttempts(wctx, results)
+	return c.d.cfg.Store.CompleteAttempts(wctx, c.completion(outcomes))
 }
 
-// written finishes outcomes whose attempts are stored: the leases of those
-// cut short are given back, workers still in use are freed, the metrics
-// and the earliest retry recorded, and webhooks disabled where an outcome
-// says so.
+// written finishes outcomes whose attempts are stored, with the disables
+// and operational events they cause: the leases of those cut short are
+// given back, workers still in use are freed (dropping the waiting
+// deliveries of webhooks disabled), the metrics and the earliest retry
+// recorded.
 func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	d := c.d
 	if c.failing != nil {
@@ -211,8 +207,7 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	}
 	var released []store.Lease
 	var free []outcome
-	// Many requests to one endpoint can answer 410 in one batch: disable
-	// it once.
+	// The organizations whose webhooks the write disabled.
 	reasons := make(map[int64]string)
 	var retry time.Time // the earliest
 	for _, o := range outcomes {
@@ -244,21 +239,11 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 		c.notGivenBack += len(released)
 		c.givingBack = err
 	}
-	// Disabled before its waiting deliveries are dropped, so that no claim
-	// in between takes more for an endpoint that said to stop.
-	disabled := make(map[int64]bool, len(reasons))
+	// Disabled, by the write that is done, before its waiting deliveries
+	// are dropped (freeWorkers), so that no claim in between takes more
+	// for an endpoint that said to stop.
 	for org, reason := range reasons {
-		dctx, cancel := context.WithTimeout(ctx, writeTimeout)
-		if err := d.cfg.Store.DisableWebhook(dctx, org, reason, d.cfg.Now()); err != nil {
-			d.cfg.Logger.Error("disabling a webhook failed", "organizationID", org, "reason", reason, "err", err)
-		} else {
-			disabled[org] = true
-			d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
-		}
-		cancel()
-	}
-	if d.cfg.Ops {
-		c.ops(ctx, outcomes, disabled)
+		d.cfg.Logger.Warn("webhook disabled", "organizationID", org, "reason", reason)
 	}
 	if !retry.IsZero() {
 		d.wakeForRetry(retry)

@@ -31,17 +31,17 @@ type faultyStore struct {
 // errDiskFull is what the SQLite driver answers on a full disk.
 var errDiskFull = otw.Errorf(otw.EUNAVAILABLE, "the database is out of disk space")
 
-func (f *faultyStore) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
+func (f *faultyStore) CompleteAttempts(ctx context.Context, c store.Completion) error {
 	f.writes.Add(1)
 	if f.down.Load() {
 		return errDiskFull
 	}
-	for _, r := range results {
+	for _, r := range c.Results {
 		if r.DeliverySeq == f.poison.Load() {
 			return errors.New("FOREIGN KEY constraint failed")
 		}
 	}
-	return f.Store.CompleteAttempts(ctx, results)
+	return f.Store.CompleteAttempts(ctx, c)
 }
 
 // clock is a test's time, moved by hand.
@@ -61,6 +61,13 @@ func (c *clock) add(d time.Duration) {
 // with n deliveries of organization 1 claimed and using workers as if
 // their requests had just ended.
 func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, []outcome) {
+	t.Helper()
+	return completerFixtureAnswering(t, n, 200)
+}
+
+// completerFixtureAnswering is completerFixture with every request
+// answered with code.
+func completerFixtureAnswering(t *testing.T, n, code int) (*Dispatcher, *faultyStore, *clock, []outcome) {
 	t.Helper()
 	ctx := t.Context()
 	s := OpenTestStore(t, "case_resolved", map[int64]string{1: "http://127.0.0.1:1/"})
@@ -83,7 +90,7 @@ func completerFixture(t *testing.T, n int) (*Dispatcher, *faultyStore, *clock, [
 	}
 	var batch []outcome
 	for i := range claimed {
-		batch = append(batch, d.exec.rules.judge(&claimed[i], response{code: 200}, now, now))
+		batch = append(batch, d.exec.rules.judge(&claimed[i], response{code: code}, now, now))
 	}
 	d.inUse, d.inUseBy[1] = n, n
 	return d, f, clk, batch
@@ -194,5 +201,63 @@ func TestRefusedOutcomeHoldsUpNoOther(t *testing.T) {
 	again, err := f.Store.ClaimDeliveries(ctx, store.ClaimParams{Now: time.Now(), LeaseUntil: time.Now().Add(time.Minute), Limit: 10, PerOrganization: 10})
 	if err != nil || len(again) != 1 || again[0].DeliveryID != batch[1].deliveryID {
 		t.Fatalf("claimed %d (%v) after the drop, want the refused delivery back", len(again), err)
+	}
+}
+
+// The operational events go with their outcomes: a write that fails
+// stores neither (nor the disable), and the retried write stores them
+// together, the webhook disabled by the 410s of two batches told once.
+func TestOpsEventsGoWithTheirOutcomes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d, f, _, batch := completerFixtureAnswering(t, 3, 410)
+	if err := f.Store.CreateOrganization(ctx, otw.Organization{ID: otw.OpsOrganizationID, Name: "ops", CreatedAt: time.Now()},
+		otw.APIKey{ID: "key_ops", OrganizationID: otw.OpsOrganizationID, Hash: []byte("ops"), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Store.SaveWebhook(ctx, otw.OpsOrganizationID, otw.WebhookSettings{Enabled: true, URL: "http://127.0.0.1:1/ops",
+		SubscribedEvents: otw.OpsEventTypes()}, []byte("whsec-key"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	d.cfg.Ops = true
+	c := d.done
+	opsDeliveries := func() []otw.Delivery {
+		t.Helper()
+		page, _, err := f.Store.ListDeliveries(ctx, store.ListParams{OrganizationID: otw.OpsOrganizationID, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page
+	}
+
+	f.down.Store(true)
+	if c.write(ctx, batch[:2]) {
+		t.Fatal("a failed write reported written")
+	}
+	if w, err := f.Store.GetWebhook(ctx, 1); err != nil || w.State != otw.WebhookActive || len(opsDeliveries()) != 0 {
+		t.Fatalf("after a failed write: webhook %q (%v), %d operational deliveries; want it active and none", w.State, err, len(opsDeliveries()))
+	}
+
+	f.down.Store(false)
+	if !c.write(ctx, batch[2:]) {
+		t.Fatal("the retry failed with the store up")
+	}
+	if w, err := f.Store.GetWebhook(ctx, 1); err != nil || w.State != otw.WebhookDisabled {
+		t.Fatalf("after the write: webhook %q (%v), want disabled", w.State, err)
+	}
+	got := opsDeliveries()
+	if len(got) != 1 || got[0].EventType != otw.EventWebhookDisabled {
+		t.Fatalf("operational deliveries %+v, want one webhook.disabled", got)
+	}
+	// The 410 of a request still out when the webhook was disabled: no
+	// second event.
+	late := batch[2]
+	late.deliveryID, late.result.Attempt.N = "dlv_late", 2
+	late.ops = nil
+	if !c.write(ctx, []outcome{late}) {
+		t.Fatal("the late outcome was not written")
+	}
+	if got := opsDeliveries(); len(got) != 1 {
+		t.Fatalf("%d operational deliveries after a late 410, want still one", len(got))
 	}
 }

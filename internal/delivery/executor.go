@@ -52,9 +52,11 @@ type outcome struct {
 	refused    int
 	deliveryID string
 	// eventID and failingSince (the webhook's, when it was claimed) are
-	// for the operational events (see ops.go).
+	// for the operational events (see ops.go); ops is the one this
+	// outcome causes, decided once and kept with it until written.
 	eventID      string
 	failingSince *time.Time
+	ops          *otw.Event
 }
 
 // executor turns one claimed delivery into an outcome: sign, send, judge.

@@ -33,8 +33,8 @@ func (p rules) judge(c *store.Claimed, r response, started, ended time.Time) out
 	case ok:
 		res.Status = otw.DeliverySucceeded
 	case r.err == nil && r.code == http.StatusGone:
-		// Standard Webhooks: 410 means "stop sending"; the completer
-		// disables the webhook after writing this result.
+		// Standard Webhooks: 410 means "stop sending"; the write of this
+		// result disables the webhook.
 		res.Status = otw.DeliveryFailed
 		o.disable, o.disableKind = "the endpoint answered 410 Gone", otw.OpsReasonGone
 	case c.FailingSince != nil && ended.Sub(*c.FailingSince) >= p.disableAfter:

@@ -1,10 +1,6 @@
 package delivery
 
-import (
-	"time"
-
-	"github.com/onetalk/onetalk-webhooks/internal/store"
-)
+import "time"
 
 // When the claim loop wakes. Run's loop claims, then sleeps until the
 // earliest retry this node scheduled, PollInterval at most, which finds
@@ -19,12 +15,12 @@ import (
 //     is shortened (wakeForRetry);
 //   - leases were given back, so their deliveries are due again at once
 //     (wakeAfterGiveBack);
-//   - the completer inserted operational events that made deliveries not
-//     taken at the insert (wakeAfterInsert);
 //   - the store announced a write that made deliveries due (Run listens,
 //     store.Store.Listen): an insert that handed over fewer than it made,
 //     a retry or recover, a webhook switched back on, leases given back,
-//     any of these on another node sharing the database.
+//     outcomes written with operational events that made deliveries (the
+//     completer's own writes among them), any of these on another node
+//     sharing the database.
 //
 // An insert's hand-over (Accept) wakes nothing: what it took starts at
 // once, without a claim. Nor does a rate-limited webhook's next turn: a
@@ -100,14 +96,3 @@ func (d *Dispatcher) freeWorkers(batch []outcome, disable map[int64]string) {
 // wakeAfterGiveBack follows leases given back: their deliveries are due
 // at once, for the next claim here or on another node.
 func (d *Dispatcher) wakeAfterGiveBack() { d.wakeLoop() }
-
-// wakeAfterInsert follows events this dispatcher inserted: deliveries the
-// insert made and did not hand over are due now.
-func (d *Dispatcher) wakeAfterInsert(inserted []store.Inserted) {
-	for _, in := range inserted {
-		if !in.Existing && in.DeliveryID != "" && !in.Taken {
-			d.wakeLoop()
-			return
-		}
-	}
-}

@@ -75,7 +75,12 @@ type FirstEvent struct {
 // of each event's IdempotencyKey and of the BatchProbes) with that event,
 // Existing, in out, and returns the indexes of the events still to insert.
 // It refuses, naming the header, a key used with another body and a
-// batch's key used for a batch of another length.
+// batch's key used for a batch of another length; except for the
+// platform's operational events (organization otw.OpsOrganizationID), which
+// the service builds with a key derived from their cause: a second one of
+// a cause (a webhook.recovered of the same failing period, told by a later
+// success) is the same event told again at another time, and the first
+// stands.
 func Resolve(events []otw.Event, out []Inserted, found func(key string) (FirstEvent, bool)) ([]int, error) {
 	if err := batchRule(events, func(key string) bool { _, ok := found(key); return ok }); err != nil {
 		return nil, err
@@ -88,7 +93,7 @@ func Resolve(events []otw.Event, out []Inserted, found func(key string) (FirstEv
 		switch {
 		case key == "" || !ok:
 			fresh = append(fresh, i)
-		case !bytes.Equal(f.Body, e.Body):
+		case !bytes.Equal(f.Body, e.Body) && e.OrganizationID != otw.OpsOrganizationID:
 			return nil, reusedKey()
 		default:
 			out[i] = Inserted{EventID: f.ID, DeliveryID: f.DeliveryID, Existing: true}

@@ -86,7 +86,8 @@ type Store interface {
 	// (see Route.Decide), due now. All or nothing. An event whose
 	// IdempotencyKey was used in the last IdempotencyWindow returns the
 	// first event (Existing) when the body is the same, and EINVALID
-	// naming the header when it is not.
+	// naming the header when it is not (the platform's operational events
+	// excepted: see Resolve).
 	//
 	// take leases, in the same transaction, fresh deliveries for the
 	// caller to send at once (see Take); they are returned claimed, in
@@ -95,12 +96,34 @@ type Store interface {
 
 	// ClaimDeliveries leases due deliveries as p says (see ClaimParams).
 	ClaimDeliveries(ctx context.Context, p ClaimParams) ([]Claimed, error)
-	// CompleteAttempts records attempts and the deliveries' new state in
-	// one transaction, and keeps each webhook's FailingSince: cleared by a
-	// success, set by the first failure after one. A result whose lease
-	// was taken over in the meantime still records its attempt (it
-	// happened) but leaves the delivery alone.
-	CompleteAttempts(ctx context.Context, results []AttemptResult) error
+	// CompleteAttempts writes what the dispatcher's attempts did, all in
+	// one transaction: every part is stored, or (an error) none.
+	//
+	// The results record their attempts and the deliveries' new state,
+	// and keep each webhook's FailingSince: cleared by a success, set by
+	// the first failure after one. A result whose lease was taken over in
+	// the meantime still records its attempt (it happened) but leaves the
+	// delivery alone.
+	//
+	// Then each Disable disables its organization's webhook as
+	// DisableWebhook does (nothing for an organization without one), after
+	// the results, so a result of the same write that keeps its delivery
+	// pending is recorded failed with the rest. Its Event is stored only
+	// when this write switched the webhook from active to disabled: a
+	// webhook disabled already, by an earlier write or by another node,
+	// is told about once.
+	//
+	// Then the Events, and the switching disables' events, are stored and
+	// routed as InsertEvents stores them (taking none): an event whose
+	// key was used in the IdempotencyWindow stores nothing new (for the
+	// platform's events whatever its body: see Resolve). A completion
+	// repeated (its first commit's answer was lost) thus stores its
+	// events once. Such an event that made a pending delivery
+	// is announced (see Listen).
+	//
+	// With neither disables nor events it writes the results alone, at the
+	// cost it always had: it is the hottest write.
+	CompleteAttempts(ctx context.Context, c Completion) error
 	// ReleaseDeliveries ends the leases that are still current, without an
 	// attempt: the deliveries are due again at once, for any claim. The
 	// dispatcher gives back what it will not send (it stops, or a lease no
@@ -163,7 +186,9 @@ type Store interface {
 	//     a delivery pending;
 	//   - SaveWebhook saving the webhook enabled: what waited while it was
 	//     off is due;
-	//   - ReleaseDeliveries that ended a lease: the delivery is due again.
+	//   - ReleaseDeliveries that ended a lease: the delivery is due again;
+	//   - CompleteAttempts whose events made a pending delivery (the
+	//     platform's operational events).
 	// A retry that comes due with the clock announces nothing: the
 	// dispatcher's poll finds it.
 	//
@@ -420,6 +445,45 @@ type AttemptResult struct {
 	// stays pending.
 	Status        string
 	NextAttemptAt time.Time
+}
+
+// Completion is one write of the dispatcher's (see Store.CompleteAttempts):
+// outcomes, the webhooks they disable and the operational events they
+// cause, so that no crash between two writes can store one without the
+// others.
+type Completion struct {
+	Results []AttemptResult
+	Disable []Disable
+	Events  []otw.Event
+	// Now is when the disables and events are written: the webhook's
+	// update, the deliveries' creation, the idempotency window. Unused
+	// without them.
+	Now time.Time
+}
+
+// Disable is a webhook to disable in a Completion, with the event that
+// tells of it (nil: none), stored only by the write that switches it.
+type Disable struct {
+	OrganizationID int64
+	Reason         string
+	Event          *otw.Event
+}
+
+// Effects reports whether the completion does more than write its
+// results.
+func (c *Completion) Effects() bool { return len(c.Disable) > 0 || len(c.Events) > 0 }
+
+// EffectEvents returns the events the completion stores, given which of
+// its disables switched their webhook: the switching disables' events,
+// then Events.
+func (c *Completion) EffectEvents(switched []bool) []otw.Event {
+	var events []otw.Event
+	for i, d := range c.Disable {
+		if switched[i] && d.Event != nil {
+			events = append(events, *d.Event)
+		}
+	}
+	return append(events, c.Events...)
 }
 
 // ListParams filters and pages a delivery list. Cursor is the opaque

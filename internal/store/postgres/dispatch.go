@@ -100,8 +100,9 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	return claimed, interpret(err)
 }
 
-func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
-	if len(results) == 0 {
+func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error {
+	results := c.Results
+	if len(results) == 0 && !c.Effects() {
 		return nil
 	}
 	// In seq order, so two calls touching the same rows lock them in the
@@ -168,6 +169,9 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 		) AS m
 		WHERE w.organization_id = m.organization_id`,
 		seqs, leases, statuses, nums, nexts, codes, errs, dones, ends)
+	if c.Effects() {
+		return s.completeWithEffects(ctx, b, &c)
+	}
 	return s.failed(s.pool.SendBatch(ctx, b).Close())
 }
 

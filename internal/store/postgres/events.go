@@ -78,16 +78,8 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 			return nil, nil, s.failed(err)
 		}
 	} else {
-		err := s.tx(ctx, func(tx pgx.Tx) error {
-			taken = nil // a try that failed took nothing
-			fresh, err := resolveIdempotency(ctx, tx, events, out, now)
-			if err != nil {
-				return err
-			}
-			if err := explainExisting(ctx, tx, events, out, now); err != nil || len(fresh) == 0 {
-				return err
-			}
-			taken, err = insertRows(ctx, tx, events, fresh, out, now, take)
+		err := s.tx(ctx, func(tx pgx.Tx) (err error) {
+			taken, err = insertTx(ctx, tx, events, out, now, take)
 			return err
 		})
 		if err != nil {
@@ -99,6 +91,20 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		s.announce(ctx) // the rest is for any node's claim
 	}
 	return out, taken, nil
+}
+
+// insertTx is InsertEvents within tx, for the inserts that need one (an
+// idempotency key to resolve, or a completion's events): it fills out and
+// returns the deliveries it took.
+func insertTx(ctx context.Context, tx pgx.Tx, events []otw.Event, out []store.Inserted, now time.Time, take store.Take) ([]store.Claimed, error) {
+	fresh, err := resolveIdempotency(ctx, tx, events, out, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := explainExisting(ctx, tx, events, out, now); err != nil || len(fresh) == 0 {
+		return nil, err
+	}
+	return insertRows(ctx, tx, events, fresh, out, now, take)
 }
 
 // insertRows stores events[fresh] with their deliveries in one statement,

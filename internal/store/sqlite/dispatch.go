@@ -114,12 +114,18 @@ func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, r store
 	return claimed, rows.Err()
 }
 
-func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptResult) error {
-	if len(results) == 0 {
+// CompleteAttempts commits on the dispatcher's terms (dispatchTx), its
+// events too: a crash of the process loses none, and a power cut loses
+// them only with the outcomes that caused them, whose deliveries are sent
+// again and cause them again.
+func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error {
+	results := c.Results
+	if len(results) == 0 && !c.Effects() {
 		return nil
 	}
 	owned := s.leases.beginWrite(results)
-	err := s.dispatchTx(ctx, func(tx *sql.Tx) error {
+	var out []store.Inserted
+	err := s.dispatchTx(ctx, func(tx *sql.Tx) (err error) {
 		rest := results
 		for _, n := range chunks(len(results)) {
 			chunk := rest[:n]
@@ -175,10 +181,42 @@ func (s *Store) CompleteAttempts(ctx context.Context, results []store.AttemptRes
 				return err
 			}
 		}
-		return nil
+		if c.Effects() {
+			out, err = s.completeEffects(ctx, tx, &c)
+		}
+		return err
 	})
 	s.leases.endWrite(results, owned, err == nil)
-	return err
+	if err != nil {
+		return err
+	}
+	for _, d := range c.Disable {
+		s.leases.dropOrganization(d.OrganizationID)
+	}
+	if store.Announces(out) {
+		s.announcer.Announce()
+	}
+	return nil
+}
+
+// completeEffects carries out a completion's disables and stores its
+// events, within its transaction.
+func (s *Store) completeEffects(ctx context.Context, tx *sql.Tx, c *store.Completion) ([]store.Inserted, error) {
+	switched := make([]bool, len(c.Disable))
+	for i, d := range c.Disable {
+		var err error
+		switched[i], err = disable(ctx, tx, d.OrganizationID, d.Reason, c.Now)
+		if err != nil && otw.ErrorCode(err) != otw.ENOTFOUND {
+			return nil, err
+		}
+	}
+	events := c.EffectEvents(switched)
+	if len(events) == 0 {
+		return nil, nil
+	}
+	out := make([]store.Inserted, len(events))
+	_, err := s.insertTx(ctx, tx, events, out, c.Now, store.Take{})
+	return out, err
 }
 
 // ReleaseDeliveries ends the leases; the deliveries were due already.

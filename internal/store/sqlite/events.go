@@ -13,80 +13,9 @@ import (
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
 	var taken []store.Claimed
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		taken = taken[:0]
-		fresh, err := s.resolveIdempotency(ctx, tx, events, out, now)
-		if err != nil {
-			return err
-		}
-		routes, err := s.loadRoutes(ctx, tx, events, append(undelivered(out), fresh...), now)
-		if err != nil {
-			return err
-		}
-		for i := range out {
-			if out[i].Existing && out[i].DeliveryID == "" {
-				_, out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
-			}
-		}
-		seqs, err := s.insertEventRows(ctx, tx, events, fresh)
-		if err != nil {
-			return err
-		}
-		statuses := make([]string, len(events))
-		for _, i := range fresh {
-			statuses[i], out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
-			out[i].EventID = events[i].ID
-		}
-		// The hand-off rule (store.Take), asking this transaction whether
-		// a key has a pending delivery: the call's own are not stored yet.
-		probe := s.stmt(ctx, tx, pendingKeyQuery)
-		want, err := take.Choose(events, func(i int) bool { return statuses[i] == otw.DeliveryPending }, func(i int) (waiting bool, err error) {
-			err = probe.QueryRowContext(ctx, events[i].OrganizationID, events[i].OrderKey).Scan(&waiting)
-			return waiting, err
-		})
-		if err != nil {
-			return err
-		}
-		var dels []pendingDelivery
-		for _, i := range fresh {
-			if statuses[i] == "" {
-				continue
-			}
-			e := &events[i]
-			r := routes[e.OrganizationID]
-			d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: statuses[i]}
-			if d.status == otw.DeliveryFailed {
-				d.lastError = r.Webhook.DisabledReason
-			}
-			out[i].DeliveryID = d.id
-			if want != nil && want[i] {
-				out[i].Taken = true
-				taken = append(taken, r.Taken(e, d.id, 0, take.LeaseUntil, now))
-			}
-			dels = append(dels, d)
-		}
-		if len(dels) == 0 {
-			return nil
-		}
-		if err := s.insertDeliveryRows(ctx, tx, dels, now); err != nil {
-			return err
-		}
-		// Only the few taken ones need their seq: read back by ID rather
-		// than returned for every row of a large batch.
-		for i := range taken {
-			if err := s.stmt(ctx, tx, deliverySeqQuery).QueryRowContext(ctx, taken[i].DeliveryID).Scan(&taken[i].DeliverySeq); err != nil {
-				return err
-			}
-		}
-		// Leased before the horizon moves past them (see horizon), and
-		// before the commit: no claim reads them before either.
-		s.leases.take(taken)
-		var last int64
-		if err := s.stmt(ctx, tx, lastDeliveryQuery).QueryRowContext(ctx).Scan(&last); err != nil {
-			return err
-		}
-		s.horizon.Store(max(s.horizon.Load(), last))
-		return nil
+	err := s.tx(ctx, func(tx *sql.Tx) (err error) {
+		taken, err = s.insertTx(ctx, tx, events, out, now, take)
+		return err
 	})
 	if err != nil {
 		s.leases.release(store.Leases(taken))
@@ -97,6 +26,85 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		s.announcer.Announce()
 	}
 	return out, taken, nil
+}
+
+// insertTx is InsertEvents within tx, for every write that stores events
+// (a completion's too): it fills out and returns what it took, leased
+// already, also on an error, for the caller to give back when tx does not
+// commit.
+func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, events []otw.Event, out []store.Inserted, now time.Time, take store.Take) (taken []store.Claimed, err error) {
+	fresh, err := s.resolveIdempotency(ctx, tx, events, out, now)
+	if err != nil {
+		return nil, err
+	}
+	routes, err := s.loadRoutes(ctx, tx, events, append(undelivered(out), fresh...), now)
+	if err != nil {
+		return taken, err
+	}
+	for i := range out {
+		if out[i].Existing && out[i].DeliveryID == "" {
+			_, out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
+		}
+	}
+	seqs, err := s.insertEventRows(ctx, tx, events, fresh)
+	if err != nil {
+		return taken, err
+	}
+	statuses := make([]string, len(events))
+	for _, i := range fresh {
+		statuses[i], out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
+		out[i].EventID = events[i].ID
+	}
+	// The hand-off rule (store.Take), asking this transaction whether
+	// a key has a pending delivery: the call's own are not stored yet.
+	probe := s.stmt(ctx, tx, pendingKeyQuery)
+	want, err := take.Choose(events, func(i int) bool { return statuses[i] == otw.DeliveryPending }, func(i int) (waiting bool, err error) {
+		err = probe.QueryRowContext(ctx, events[i].OrganizationID, events[i].OrderKey).Scan(&waiting)
+		return waiting, err
+	})
+	if err != nil {
+		return taken, err
+	}
+	var dels []pendingDelivery
+	for _, i := range fresh {
+		if statuses[i] == "" {
+			continue
+		}
+		e := &events[i]
+		r := routes[e.OrganizationID]
+		d := pendingDelivery{id: otw.NewID("dlv_", now), eventSeq: seqs[e.ID], event: e, status: statuses[i]}
+		if d.status == otw.DeliveryFailed {
+			d.lastError = r.Webhook.DisabledReason
+		}
+		out[i].DeliveryID = d.id
+		if want != nil && want[i] {
+			out[i].Taken = true
+			taken = append(taken, r.Taken(e, d.id, 0, take.LeaseUntil, now))
+		}
+		dels = append(dels, d)
+	}
+	if len(dels) == 0 {
+		return taken, nil
+	}
+	if err := s.insertDeliveryRows(ctx, tx, dels, now); err != nil {
+		return taken, err
+	}
+	// Only the few taken ones need their seq: read back by ID rather
+	// than returned for every row of a large batch.
+	for i := range taken {
+		if err := s.stmt(ctx, tx, deliverySeqQuery).QueryRowContext(ctx, taken[i].DeliveryID).Scan(&taken[i].DeliverySeq); err != nil {
+			return taken, err
+		}
+	}
+	// Leased before the horizon moves past them (see horizon), and
+	// before the commit: no claim reads them before either.
+	s.leases.take(taken)
+	var last int64
+	if err := s.stmt(ctx, tx, lastDeliveryQuery).QueryRowContext(ctx).Scan(&last); err != nil {
+		return taken, err
+	}
+	s.horizon.Store(max(s.horizon.Load(), last))
+	return taken, nil
 }
 
 // resolveIdempotency fills out[i] for events whose key was used within the

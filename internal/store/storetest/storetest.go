@@ -42,6 +42,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeAtInsert", takeTests},
 		{"TraceParent", traceParentTests},
 		{"CompleteAttempts", completeTests},
+		{"Completion", completionTests},
 		{"ListDeliveries", listTests},
 		{"WaitingFor", waitingTests},
 		{"RetryAndRecover", retryTests},
@@ -205,7 +206,7 @@ func result(c store.Claimed, status string, code int, at time.Time) store.Attemp
 
 func complete(t *testing.T, s store.Store, results ...store.AttemptResult) {
 	t.Helper()
-	if err := s.CompleteAttempts(t.Context(), results); err != nil {
+	if err := s.CompleteAttempts(t.Context(), store.Completion{Results: results}); err != nil {
 		t.Fatalf("CompleteAttempts: %v", err)
 	}
 }
