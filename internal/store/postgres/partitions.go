@@ -62,6 +62,7 @@ type Option func(*options)
 type options struct {
 	partitionWidth time.Duration
 	logger         *slog.Logger
+	tracer         pgx.QueryTracer // the tests' view of the statements run
 }
 
 // WithLogger sets where the store reports what fails in the background

@@ -82,6 +82,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		o(&s.opts)
 	}
 	s.Store = sqlstore.New(shared{s}, sqlstore.PostgreSQL)
+	cfg.ConnConfig.Tracer = s.opts.tracer
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		s.backends.Store(c.PgConn().PID(), true)
 		return nil

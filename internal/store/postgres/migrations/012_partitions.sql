@@ -10,8 +10,8 @@
 -- The tables are converted in place, rows and all, in this one
 -- transaction: renamed, made again partitioned, copied, dropped. The
 -- partitions made here are a day wide (the default width), one for each
--- day that holds events and for today and the two days ahead; a node then
--- makes its own ahead of time in its configured width, around these.
+-- day that holds events; the node that migrates then makes those of now
+-- and ahead in its configured width, around these (partitions.go).
 --
 -- The primary keys include the partition key, as PostgreSQL requires, and
 -- so do the unique keys of the text IDs: an ID is unique with its time,
@@ -77,14 +77,11 @@ CREATE TABLE attempts (
 DO $$
 DECLARE
     width CONSTANT BIGINT := 86400000;
-    now_ms CONSTANT BIGINT := (extract(epoch FROM now()) * 1000)::BIGINT;
     start BIGINT;
     t TEXT;
 BEGIN
     FOR start IN
         SELECT DISTINCT floor(created_at::NUMERIC / width)::BIGINT * width FROM events_unpartitioned
-        UNION
-        SELECT floor(now_ms::NUMERIC / width)::BIGINT * width + k * width FROM generate_series(0, 2) AS k
     LOOP
         FOREACH t IN ARRAY ARRAY['events', 'deliveries', 'attempts'] LOOP
             EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%s) TO (%s)%s',
