@@ -189,7 +189,10 @@ type Store interface {
 
 // PruneParams selects a step of retention.
 type PruneParams struct {
-	// Before is the retention's cutoff: events created before it go.
+	// Before is the retention's cutoff: events created before it go. A
+	// driver that removes by partitions of time (PostgreSQL) first rounds
+	// it down to the start of the partition that holds it, so an event
+	// may stay up to one partition width longer.
 	Before time.Time
 	// KeyedBefore is the cutoff for events published with an
 	// Idempotency-Key, which stay until their key has expired too, so
