@@ -138,7 +138,7 @@ func (a *app) openStore(ctx context.Context) error {
 		a.store = st
 		return err
 	}
-	st, err := postgres.Open(ctx, a.cfg.db)
+	st, err := postgres.Open(ctx, a.cfg.db, postgres.WithPartitionWidth(a.cfg.partitionWidth), postgres.WithLogger(a.log))
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ type config struct {
 	disableAfter    time.Duration
 	pprofAddr       string
 	retention       time.Duration
+	partitionWidth  time.Duration
 	logFormat       string
 	opsURL          string
 	opsSecret       string
@@ -55,6 +56,7 @@ var flagEnv = map[string]string{
 	"disable-after":             "OTW_DISABLE_AFTER",
 	"pprof":                     "OTW_PPROF",
 	"retention":                 "OTW_RETENTION",
+	"partition-width":           "OTW_PARTITION_WIDTH",
 	"log-format":                "OTW_LOG_FORMAT",
 	"ops-webhook-url":           "OTW_OPS_WEBHOOK_URL",
 	"ops-webhook-secret":        "OTW_OPS_WEBHOOK_SECRET",
@@ -77,6 +79,7 @@ func (c *config) flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&c.rotationOverlap, "secret-rotation-overlap", 24*time.Hour, "after a secret rotation, how long the old secret signs beside the new one")
 	fs.DurationVar(&c.disableAfter, "disable-after", 5*24*time.Hour, "disable a webhook that has failed for this long without a success")
 	fs.DurationVar(&c.retention, "retention", 720*time.Hour, "how long events, deliveries and attempts are kept (a pending delivery always is); 0 keeps everything")
+	fs.DurationVar(&c.partitionWidth, "partition-width", 24*time.Hour, "PostgreSQL: the time one partition of events, deliveries and attempts covers; retention drops a partition whole once all of it is past --retention")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log lines as text (key=value) or json (one object per line)")
 	fs.StringVar(&c.opsURL, "ops-webhook-url", "", "where the platform gets operational events (webhook.disabled, delivery.exhausted, webhook.recovered); off when empty")
 	fs.StringVar(&c.opsSecret, "ops-webhook-secret", "", "the whsec_ secret that signs the operational events; required with --ops-webhook-url")
@@ -154,6 +157,9 @@ func (c *config) validate() error {
 	}
 	if c.retention < 0 {
 		return fmt.Errorf("--retention must be 0 (keep everything) or positive, such as 720h")
+	}
+	if c.partitionWidth < time.Second {
+		return fmt.Errorf("--partition-width must be at least 1s, such as 24h")
 	}
 	if (c.opsURL == "") != (c.opsSecret == "") {
 		return fmt.Errorf("--ops-webhook-url and --ops-webhook-secret go together: give both or neither")

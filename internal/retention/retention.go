@@ -64,7 +64,9 @@ func Run(ctx context.Context, cfg Config) {
 			cfg.Logger.Warn("removing what is older than the retention failed; trying again later", "err", err)
 			wait = cfg.Idle
 		case next == after:
-			if removed > 0 {
+			// A pass's first step may remove without moving: PostgreSQL
+			// drops whole partitions then.
+			if removed += n; removed > 0 {
 				cfg.Logger.Info("removed events older than the retention", "events", removed, "retention", cfg.Window)
 			}
 			after, removed, wait = 0, 0, cfg.Idle

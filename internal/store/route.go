@@ -75,6 +75,7 @@ func (r Route) Claimed(leaseUntil time.Time) Claimed {
 func (r Route) Taken(e *otw.Event, id string, seq int64, leaseUntil, now time.Time) Claimed {
 	c := r.Claimed(leaseUntil)
 	c.DeliverySeq, c.DeliveryID, c.EventID, c.EventType, c.OrderKey = seq, id, e.ID, e.Type, e.OrderKey
+	c.EventCreatedAt = Millis(e.CreatedAt)
 	c.CreatedAt, c.Body, c.TraceParent = Millis(now), e.Body, e.TraceParent
 	return c
 }

@@ -214,7 +214,10 @@ type Store interface {
 
 // PruneParams selects a step of retention.
 type PruneParams struct {
-	// Before is the retention's cutoff: events created before it go.
+	// Before is the retention's cutoff: events created before it go. A
+	// driver that removes by partitions of time (PostgreSQL) first rounds
+	// it down to the start of the partition that holds it, so an event
+	// may stay up to one partition width longer.
 	Before time.Time
 	// KeyedBefore is the cutoff for events published with an
 	// Idempotency-Key, which stay until their key has expired too, so
@@ -399,6 +402,12 @@ type ClaimParams struct {
 type Lease struct {
 	DeliverySeq int64
 	LeaseUntil  time.Time
+	// EventCreatedAt is the creation time of the delivery's event, to the
+	// millisecond: where a driver that partitions by time (PostgreSQL)
+	// keeps the delivery and its attempts, so that the writes of a lease
+	// go to that one partition instead of looking in all. A driver that
+	// does not partition ignores it.
+	EventCreatedAt time.Time
 }
 
 // Leases returns the leases of claimed deliveries, to give them back.
@@ -545,7 +554,8 @@ func (f DeliveryFilter) Where(arg func(v any) string, orderKey string) string {
 		w += " AND " + orderKey + " = " + arg("c:"+f.CaseID)
 	}
 	if f.EventID != "" {
-		// events.id is unique: one probe, then deliveries_event.
+		// events.id is unique (with its time, on PostgreSQL): a probe of
+		// its index (of each partition), then deliveries_event.
 		w += " AND d.event_seq IN (SELECT ev.seq FROM events ev WHERE ev.id = " + arg(f.EventID) + ")"
 	}
 	if !f.Since.IsZero() {

@@ -32,9 +32,14 @@ import (
 // that another node holds locked still counts as pending and still blocks.
 // Pending is next_attempt_at IS NOT NULL, as deliveries_order holds it
 // (migration 002).
+//
+// The search for due deliveries looks in every partition (pending work may
+// be of any age), but the lease and the read of its event name each row's
+// partition key: the update and the join touch one partition per row
+// (TestHotStatementsTouchOnePartition).
 const claimQuery = `
 WITH picked AS (
-	SELECT c.seq
+	SELECT c.seq, c.event_created_at
 	FROM (
 		SELECT w.organization_id AS org, $5::int - coalesce(b.held, 0) AS room
 		FROM webhooks w
@@ -43,7 +48,7 @@ WITH picked AS (
 		ORDER BY random()
 	) AS o
 	CROSS JOIN LATERAL (
-		SELECT d.seq FROM deliveries d
+		SELECT d.seq, d.event_created_at FROM deliveries d
 		WHERE d.organization_id = o.org AND d.status = 'pending' AND d.next_attempt_at <= $1
 		  AND (d.lease_until IS NULL OR d.lease_until <= $1)
 		  AND (d.order_key = '' OR NOT EXISTS (
@@ -56,14 +61,14 @@ WITH picked AS (
 	) AS c
 	LIMIT $6
 ), leased AS (
-	UPDATE deliveries d SET lease_until = $4 FROM picked WHERE d.seq = picked.seq
-	RETURNING d.seq, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at, d.next_attempt_at
+	UPDATE deliveries d SET lease_until = $4 FROM picked WHERE d.seq = picked.seq AND d.event_created_at = picked.event_created_at
+	RETURNING d.seq, d.event_created_at, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at, d.next_attempt_at
 )
-SELECT l.seq, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
+SELECT l.seq, l.event_created_at, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
        e.body, e.trace_parent, w.url, w.secret,
        CASE WHEN w.previous_secret_until > $1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
 FROM leased l
-JOIN events e ON e.seq = l.event_seq
+JOIN events e ON e.seq = l.event_seq AND e.created_at = l.event_created_at
 JOIN webhooks w ON w.organization_id = l.organization_id
 ORDER BY l.next_attempt_at, l.seq`
 
@@ -88,11 +93,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 	}
 	claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Claimed, error) {
 		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(leaseUntil)}}
-		var created int64
+		var created, eventCreated int64
 		var failing *int64
-		err := row.Scan(&c.DeliverySeq, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
+		err := row.Scan(&c.DeliverySeq, &eventCreated, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
 			&c.AttemptCount, &created, &c.Body, &c.TraceParent, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
-		c.CreatedAt, c.FailingSince = fromMs(created), sqlstore.NullTime(failing)
+		c.CreatedAt, c.EventCreatedAt, c.FailingSince = fromMs(created), fromMs(eventCreated), sqlstore.NullTime(failing)
 		return c, err
 	})
 	// On an error while reading, leases may be committed that nobody
@@ -112,6 +117,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 	n := len(results)
 	var (
 		seqs, leases, started, durations, ends = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		partitionKeys                          = make([]int64, n)
 		nums                                   = make([]int32, n)
 		codes                                  = make([]*int, n)
 		errs, statuses, urls                   = make([]string, n), make([]string, n), make([]string, n)
@@ -122,7 +128,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 		a := r.Attempt
 		seqs[i], leases[i], nums[i], started[i], durations[i] = r.DeliverySeq, ms(r.LeaseUntil), int32(a.N), ms(a.StartedAt), a.DurationMs
 		codes[i], errs[i], bodies[i], statuses[i] = a.StatusCode, text(a.Error), []byte(a.ResponseBody), r.Status
-		urls[i] = text(a.URL)
+		urls[i], partitionKeys[i] = text(a.URL), ms(r.EventCreatedAt)
 		ends[i] = ms(a.StartedAt) + a.DurationMs
 		switch r.Status {
 		case otw.DeliveryPending:
@@ -139,23 +145,24 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 	// An outcome written again (its first commit's answer was lost) does
 	// not record its attempt twice: the same delivery, number and start
 	// is the same attempt.
-	b.Queue(`INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body, url)
-		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[], $8::text[])
-			AS u(seq, n, started_at, duration_ms, status_code, error, response_body, url)
-		WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_seq = u.seq AND a.n = u.n AND a.started_at = u.started_at)`,
-		seqs, nums, started, durations, codes, errs, bodies, urls)
+	b.Queue(`INSERT INTO attempts (delivery_seq, n, started_at, duration_ms, status_code, error, response_body, url, event_created_at)
+		SELECT * FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::int[], $6::text[], $7::bytea[], $8::text[], $9::bigint[])
+			AS u(seq, n, started_at, duration_ms, status_code, error, response_body, url, event_created_at)
+		WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.delivery_seq = u.seq AND a.n = u.n AND a.started_at = u.started_at
+			AND a.event_created_at = u.event_created_at)`,
+		seqs, nums, started, durations, codes, errs, bodies, urls, partitionKeys)
 	// The delivery moves only if the lease is still ours (the fencing
 	// token). What moved moves its webhook's health: a success sets the
 	// last success and ends a failing streak, a failure (retry or final)
 	// starts one unless one is running.
 	b.Queue(`
 		WITH r AS (
-			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::text[], $8::bigint[], $9::bigint[])
-				AS r(seq, lease, status, n, next_attempt_at, status_code, error, succeeded_at, ended_at)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::int[], $5::bigint[], $6::int[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
+				AS r(seq, lease, status, n, next_attempt_at, status_code, error, succeeded_at, ended_at, event_created_at)
 		), moved AS (
 			UPDATE deliveries d SET status = r.status, attempt_count = r.n, next_attempt_at = r.next_attempt_at, lease_until = NULL,
 				last_status_code = r.status_code, last_error = r.error, succeeded_at = r.succeeded_at
-			FROM r WHERE d.seq = r.seq AND d.lease_until = r.lease
+			FROM r WHERE d.seq = r.seq AND d.event_created_at = r.event_created_at AND d.lease_until = r.lease
 			RETURNING d.organization_id, d.status, r.ended_at
 		)
 		UPDATE webhooks w SET
@@ -168,7 +175,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 			FROM moved GROUP BY organization_id
 		) AS m
 		WHERE w.organization_id = m.organization_id`,
-		seqs, leases, statuses, nums, nexts, codes, errs, dones, ends)
+		seqs, leases, statuses, nums, nexts, codes, errs, dones, ends, partitionKeys)
 	if c.Effects() {
 		return s.completeWithEffects(ctx, b, &c)
 	}
@@ -179,13 +186,11 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) err
 	if len(leases) == 0 {
 		return nil
 	}
-	seqs, untils := make([]int64, len(leases)), make([]int64, len(leases))
-	for i, l := range leases {
-		seqs[i], untils[i] = l.DeliverySeq, ms(l.LeaseUntil)
-	}
+	seqs, untils, keys := leaseArrays(leases)
 	tag, err := s.pool.Exec(ctx, `UPDATE deliveries d SET lease_until = NULL
-		FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
-		WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'`, seqs, untils)
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(seq, lease, event_created_at)
+		WHERE d.seq = r.seq AND d.event_created_at = r.event_created_at AND d.lease_until = r.lease AND d.status = 'pending'`,
+		seqs, untils, keys)
 	if err != nil {
 		return s.failed(err)
 	}
@@ -202,14 +207,11 @@ func (s *Store) ExtendLeases(ctx context.Context, leases []store.Lease, until ti
 	if len(leases) == 0 {
 		return moved, nil
 	}
-	seqs, untils := make([]int64, len(leases)), make([]int64, len(leases))
-	for i, l := range leases {
-		seqs[i], untils[i] = l.DeliverySeq, ms(l.LeaseUntil)
-	}
-	rows, err := s.pool.Query(ctx, `UPDATE deliveries d SET lease_until = $3
-		FROM unnest($1::bigint[], $2::bigint[]) AS r(seq, lease)
-		WHERE d.seq = r.seq AND d.lease_until = r.lease AND d.status = 'pending'
-		RETURNING d.seq`, seqs, untils, ms(until))
+	seqs, untils, keys := leaseArrays(leases)
+	rows, err := s.pool.Query(ctx, `UPDATE deliveries d SET lease_until = $4
+		FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS r(seq, lease, event_created_at)
+		WHERE d.seq = r.seq AND d.event_created_at = r.event_created_at AND d.lease_until = r.lease AND d.status = 'pending'
+		RETURNING d.seq`, seqs, untils, keys, ms(until))
 	if err != nil {
 		return nil, interpret(err)
 	}
@@ -225,4 +227,14 @@ func (s *Store) ExtendLeases(ctx context.Context, leases []store.Lease, until ti
 		moved[i] = at[l.DeliverySeq]
 	}
 	return moved, nil
+}
+
+// leaseArrays are the leases' delivery seqs, lease ends and partition keys
+// as the statements' arrays.
+func leaseArrays(leases []store.Lease) (seqs, untils, keys []int64) {
+	seqs, untils, keys = make([]int64, len(leases)), make([]int64, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		seqs[i], untils[i], keys[i] = l.DeliverySeq, ms(l.LeaseUntil), ms(l.EventCreatedAt)
+	}
+	return seqs, untils, keys
 }

@@ -50,8 +50,8 @@ WITH input AS (
 	JOIN unnest($15::bigint[], $16::int[]) AS r(org, room) ON r.org = f.organization_id
 	WHERE f.k <= r.room
 ), dl AS (
-	INSERT INTO deliveries (id, event_seq, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at, lease_until)
-	SELECT i.delivery_id, ev.seq, i.organization_id, i.type, i.order_key, i.status, i.next_attempt_at, i.last_error, $12,
+	INSERT INTO deliveries (id, event_seq, event_created_at, organization_id, event_type, order_key, status, next_attempt_at, last_error, created_at, lease_until)
+	SELECT i.delivery_id, ev.seq, i.created_at, i.organization_id, i.type, i.order_key, i.status, i.next_attempt_at, i.last_error, $12,
 	       CASE WHEN t.n IS NOT NULL THEN $14::bigint END
 	FROM input i JOIN ev ON ev.id = i.id LEFT JOIN taken t ON t.n = i.n
 	WHERE i.delivery_id IS NOT NULL
@@ -215,7 +215,7 @@ func resolveIdempotency(ctx context.Context, tx pgx.Tx, events []otw.Event, out 
 	found := make(map[string]store.FirstEvent, len(keys))
 	rows, err := tx.Query(ctx, `
 		SELECT DISTINCT ON (e.idempotency_key) e.idempotency_key, e.id, e.body, coalesce(d.id, '')
-		FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq
+		FROM events e LEFT JOIN deliveries d ON d.event_seq = e.seq AND d.event_created_at = e.created_at
 		WHERE e.idempotency_key = ANY($1) AND e.created_at > $2
 		ORDER BY e.idempotency_key, e.seq, d.seq`, append(keys, store.BatchProbes(events)...), ms(now.Add(-store.IdempotencyWindow)))
 	if err != nil {

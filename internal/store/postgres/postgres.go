@@ -11,6 +11,8 @@
 //   - The writes that announce (see store.Store.Listen) also notify every
 //     node, and Listen turns a notification into a wake-up, so other nodes
 //     start on new events without polling hard.
+//   - events, deliveries and attempts are partitioned by time, and every
+//     node makes the partitions ahead (see partitions.go).
 package postgres
 
 import (
@@ -20,6 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -55,6 +59,10 @@ type Store struct {
 	// the server dropped keeps its PID in the pool until it is next used,
 	// and after a restart another node's connection may get that PID.
 	node string
+	opts options
+	// stop ends the partitions' maintenance, and done says it has.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -62,16 +70,21 @@ var _ store.Store = (*Store)(nil)
 // Open connects to the database at url (postgres://…; pool settings such
 // as pool_max_conns may be given in it) and brings the schema up to date.
 // Several nodes may open the same database at once: the migrations run
-// under an advisory lock, so exactly one applies each of them.
-func Open(ctx context.Context, url string) (*Store, error) {
+// under an advisory lock, so exactly one applies each of them. Open makes
+// the partitions of now and ahead, and keeps making them until Close.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// Not the driver's message: it quotes the URL, password and all,
 		// when it cannot tell where the password ends.
 		return nil, errors.New("postgres: the database URL does not parse (want postgres://user:password@host:port/database?options)")
 	}
-	s := &Store{node: rand.Text()}
+	s := &Store{node: rand.Text(), opts: options{partitionWidth: DefaultPartitionWidth, logger: slog.Default()}}
+	for _, o := range opts {
+		o(&s.opts)
+	}
 	s.Store = sqlstore.New(shared{s}, sqlstore.PostgreSQL)
+	cfg.ConnConfig.Tracer = s.opts.tracer
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -81,6 +94,16 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := s.Maintain(ctx, time.Now()); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop, s.done = stop, make(chan struct{})
+	go func() {
+		defer close(s.done)
+		s.maintainPartitions(mctx)
+	}()
 	return s, nil
 }
 
@@ -114,8 +137,11 @@ func (s *Store) migrate(ctx context.Context) error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return interpret(s.pool.Ping(ctx)) }
 
-// Close closes the pool. A running Listen stops with its context, not here.
+// Close stops the partitions' maintenance and closes the pool. A running
+// Listen stops with its context, not here.
 func (s *Store) Close() error {
+	s.stop()
+	<-s.done
 	s.pool.Close()
 	return nil
 }
