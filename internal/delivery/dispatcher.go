@@ -300,19 +300,8 @@ func (d *Dispatcher) WorkersInUse() int {
 
 // listen wakes the claim loop on the store's announcements until ctx
 // ends: work made due by a write here or, on a shared database, on any
-// node. A listener that fails is started again after a pause; meanwhile
-// the poll finds the work.
+// node. Store.Listen keeps listening through a lost connection itself and
+// returns only once ctx is done, so there is nothing to restart here.
 func (d *Dispatcher) listen(ctx context.Context) {
-	for {
-		err := d.cfg.Store.Listen(ctx, d.wakeLoop)
-		if ctx.Err() != nil {
-			return
-		}
-		d.cfg.Logger.Error("listening for the store's announcements stopped; starting again", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(d.cfg.PollInterval):
-		}
-	}
+	_ = d.cfg.Store.Listen(ctx, d.wakeLoop)
 }
