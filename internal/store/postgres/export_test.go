@@ -5,8 +5,19 @@ import "github.com/jackc/pgx/v5"
 // InsertEventsQuery is the insert statement, for the test of its plan.
 const InsertEventsQuery = insertEventsQuery
 
+// InsertAttemptsQuery records attempts, for the test of its plan.
+const InsertAttemptsQuery = insertAttemptsQuery
+
 // WithQueryTracer has the store's connections report their statements to
 // tracer, so that a test may read the plans of what a call ran.
 func WithQueryTracer(tracer pgx.QueryTracer) Option {
 	return func(o *options) { o.tracer = tracer }
 }
+
+// OutcomesQuery moves delivered and failed deliveries, and
+// PlannedForTheseRows is what the outcomes' write sends first, for the
+// test of their plan.
+const (
+	OutcomesQuery       = outcomesQuery
+	PlannedForTheseRows = plannedForTheseRows
+)

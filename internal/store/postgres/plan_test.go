@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -83,4 +84,127 @@ func parentIndexNames(t *testing.T, conn *pgx.Conn) *strings.Replacer {
 		t.Fatal(err)
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// An outcome's write asks, for each attempt, whether it is stored already
+// (a write repeated after its commit's answer was lost). That must be one
+// lookup of attempts_delivery per attempt, on empty tables as on full ones
+// and in the cached generic plan as in a custom one: a plan that scans
+// attempts makes every write cost as much as all the attempts stored
+// before it.
+func TestAttemptsProbeTheirIndex(t *testing.T) {
+	url := newSchema(t)
+	open(t, url)
+	conn := connect(t, url)
+	// Today's partitions, made by open, as a running service writes to.
+	now := time.Now()
+	for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
+		wantAttemptsIndex(t, conn, now, "empty tables", mode)
+	}
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `INSERT INTO attempts (delivery_seq, event_created_at, n, started_at, duration_ms)
+		SELECT s, $1, 1, $1, 3 FROM generate_series(1, 30000) AS s`, now.UnixMilli()); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
+		wantAttemptsIndex(t, conn, now, "30,000 attempts", mode)
+	}
+}
+
+func wantAttemptsIndex(t *testing.T, conn *pgx.Conn, now time.Time, what, mode string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+		t.Fatal(err)
+	}
+	// A write's worth of attempts: a custom plan sees how many.
+	const n = 64
+	seqs, nums, started, durations, codes := make([]int64, n), make([]int32, n), make([]int64, n), make([]int64, n), make([]*int, n)
+	texts, bodies := make([]string, n), make([][]byte, n)
+	for i := range n {
+		seqs[i], nums[i], started[i], durations[i] = int64(i+1), 1, now.UnixMilli(), 3
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.InsertAttemptsQuery, pgx.QueryExecModeExec,
+		seqs, nums, started, durations, codes, texts, bodies, texts, started)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
+	if strings.Contains(plan, "Seq Scan on attempts") || !strings.Contains(plan, "attempts_delivery") {
+		t.Fatalf("%s, %s: the stored-already probe does not look attempts up by attempts_delivery:\n%s", what, mode, plan)
+	}
+}
+
+// An outcome's write finds each delivery by its primary key, however few
+// rows the tables held when PostgreSQL cached the statement's generic plan:
+// the write asks for a plan of its own rows first (PlannedForTheseRows).
+// Here the statement's generic plan is cached on small tables, as a
+// connection caches it after a few writes to a new database; with 30,000
+// deliveries stored since and no statistics gathered, that plan would join
+// the outcomes to every delivery by a sequential scan.
+func TestOutcomesLookUpTheirRows(t *testing.T) {
+	url := newSchema(t)
+	s := open(t, url)
+	newOrg(t, s, 1)
+	conn := connect(t, url)
+	ctx := context.Background()
+	now := time.Now()
+	// 64 outcomes, as SQL literals: EXPLAIN EXECUTE takes no parameters.
+	var seqs, times, statuses, nums, nulls, texts []string
+	for i := range 64 {
+		seqs, times = append(seqs, fmt.Sprint(i+1)), append(times, fmt.Sprint(now.UnixMilli()))
+		statuses, nums, nulls, texts = append(statuses, "succeeded"), append(nums, "1"), append(nulls, "NULL"), append(texts, `""`)
+	}
+	arr := func(xs []string, typ string) string { return "'{" + strings.Join(xs, ",") + "}'::" + typ }
+	execute := "EXPLAIN EXECUTE outcomes(" + strings.Join([]string{arr(seqs, "bigint[]"), arr(times, "bigint[]"), arr(statuses, "text[]"),
+		arr(nums, "int[]"), arr(nulls, "bigint[]"), arr(nulls, "int[]"), arr(texts, "text[]"), arr(nulls, "bigint[]"),
+		arr(times, "bigint[]"), arr(times, "bigint[]")}, ", ") + ")"
+	fill := func(rounds int) {
+		for round := range rounds {
+			events := make([]otw.Event, 0, 500)
+			for i := range 500 {
+				e := newEvent(1, "case_resolved", fmt.Sprintf("m:%d-%d", round, i))
+				e.CreatedAt = now
+				events = append(events, e)
+			}
+			insert(t, s, events...)
+		}
+	}
+	fill(4) // a new database's first minutes
+	for _, q := range []string{
+		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS " + postgres.OutcomesQuery,
+		// As PostgreSQL's choice comes to after five runs: the generic
+		// plan, made and cached now, then used by every run.
+		"SET plan_cache_mode = force_generic_plan",
+		execute,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill(56)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, postgres.PlannedForTheseRows); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, execute, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
+	if strings.Contains(plan, "Seq Scan on deliveries") || !strings.Contains(plan, "deliveries_pkey") {
+		t.Fatalf("the outcomes' write does not find its deliveries by primary key:\n%s", plan)
+	}
 }
