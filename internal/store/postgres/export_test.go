@@ -21,3 +21,6 @@ const (
 	OutcomesQuery       = outcomesQuery
 	PlannedForTheseRows = plannedForTheseRows
 )
+
+// ClaimQuery is the claim, for the test of its plan.
+const ClaimQuery = claimQuery

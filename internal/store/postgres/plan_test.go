@@ -208,3 +208,55 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 		t.Fatalf("the outcomes' write does not find its deliveries by primary key:\n%s", plan)
 	}
 }
+
+// A claim reads the due deliveries of each organization by deliveries_due
+// and asks deliveries_order, for each, whether one of its order key is
+// pending before it: never a scan of the deliveries, and never a hash of
+// them, in the generic plan PostgreSQL caches after a few claims (made on
+// small tables, kept as they grow) as in a plan of today's sizes.
+func TestClaimPlan(t *testing.T) {
+	url := newSchema(t)
+	s := open(t, url)
+	newOrg(t, s, 1)
+	conn := connect(t, url)
+	now := time.Now()
+	fill := func(rounds int) {
+		for round := range rounds {
+			events := make([]otw.Event, 0, 500)
+			for i := range 500 {
+				e := newEvent(1, "case_resolved", fmt.Sprintf("m:%d-%d", round, i))
+				e.CreatedAt = now
+				events = append(events, e)
+			}
+			insert(t, s, events...)
+		}
+	}
+	wantClaimPlan(t, conn, now, "generic plan, empty tables", "force_generic_plan")
+	fill(4)
+	wantClaimPlan(t, conn, now, "generic plan, 2,000 pending", "force_generic_plan")
+	fill(56)
+	wantClaimPlan(t, conn, now, "generic plan, 30,000 pending", "force_generic_plan")
+	wantClaimPlan(t, conn, now, "custom plan, 30,000 pending", "force_custom_plan")
+}
+
+func wantClaimPlan(t *testing.T, conn *pgx.Conn, now time.Time, what, mode string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.ClaimQuery, pgx.QueryExecModeExec,
+		now.UnixMilli(), []int64{}, []int32{}, now.Add(time.Minute).UnixMilli(), 64, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
+	if strings.Contains(plan, "Seq Scan on deliveries") || strings.Contains(plan, "Seq Scan on events") ||
+		!strings.Contains(plan, "deliveries_due") || !strings.Contains(plan, "deliveries_order") {
+		t.Fatalf("%s: the claim does not read deliveries_due and deliveries_order:\n%s", what, plan)
+	}
+}
