@@ -21,6 +21,3 @@ const (
 	OutcomesQuery       = outcomesQuery
 	PlannedForTheseRows = plannedForTheseRows
 )
-
-// ClaimQuery is the claim, for the test of its plan.
-const ClaimQuery = claimQuery
