@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
 	"github.com/onetalk/onetalk-webhooks/internal/store/postgres"
 )
 
@@ -28,13 +29,7 @@ func TestInsertProbesTheOrderIndex(t *testing.T) {
 	newOrg(t, s, 1)
 	conn := connect(t, url)
 	wantOrderIndex(t, conn, "generic plan, empty tables", "force_generic_plan")
-	for round := range 60 {
-		events := make([]otw.Event, 0, 500)
-		for i := range 500 {
-			events = append(events, newEvent(1, "case_resolved", fmt.Sprintf("m:%d-%d", round, i)))
-		}
-		insert(t, s, events...)
-	}
+	fill(t, s, 0, 60, t0)
 	wantOrderIndex(t, conn, "generic plan, 30,000 pending", "force_generic_plan")
 	wantOrderIndex(t, conn, "custom plan, 30,000 pending", "force_custom_plan")
 }
@@ -45,10 +40,38 @@ func wantOrderIndex(t *testing.T, conn *pgx.Conn, what, mode string) {
 	if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.InsertEventsQuery, pgx.QueryExecModeExec,
+	plan := explain(t, conn, conn, "EXPLAIN "+postgres.InsertEventsQuery, pgx.QueryExecModeExec,
 		[]string{"evt_plan"}, []int64{1}, []string{"case_resolved"}, []string{"m:0-1"}, [][]byte{[]byte("{}")},
 		[]*string{nil}, []int64{0}, []string{"dlv_plan"}, []string{"pending"}, []int64{0}, []string{""},
 		int64(0), []bool{true}, int64(1), []int64{1}, []int32{1}, []string(nil))
+	if strings.Contains(plan, "deliveries_due") || strings.Contains(plan, "deliveries_log") || !strings.Contains(plan, "deliveries_order") {
+		t.Fatalf("%s: the first-in-line probe does not read deliveries_order alone:\n%s", what, plan)
+	}
+}
+
+// fill inserts rounds batches of 500 events of organization 1, created at
+// createdAt, each with a delivery pending under an order key of its own
+// (m:<round>-<i>, from round first on).
+func fill(t *testing.T, s store.Store, first, rounds int, createdAt time.Time) {
+	t.Helper()
+	for round := first; round < first+rounds; round++ {
+		events := make([]otw.Event, 0, 500)
+		for i := range 500 {
+			e := newEvent(1, "case_resolved", fmt.Sprintf("m:%d-%d", round, i))
+			e.CreatedAt = createdAt
+			events = append(events, e)
+		}
+		insert(t, s, events...)
+	}
+}
+
+// explain runs an EXPLAIN through q (the connection conn, or a transaction
+// on it) and returns the plan in the migrations' index names.
+func explain(t *testing.T, conn *pgx.Conn, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, sql string, args ...any) string {
+	t.Helper()
+	rows, err := q.Query(context.Background(), sql, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +79,7 @@ func wantOrderIndex(t *testing.T, conn *pgx.Conn, what, mode string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
-	if strings.Contains(plan, "deliveries_due") || strings.Contains(plan, "deliveries_log") || !strings.Contains(plan, "deliveries_order") {
-		t.Fatalf("%s: the first-in-line probe does not read deliveries_order alone:\n%s", what, plan)
-	}
+	return parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
 }
 
 // parentIndexNames replaces, in a plan, the name of each index of a
@@ -124,16 +144,8 @@ func wantAttemptsIndex(t *testing.T, conn *pgx.Conn, now time.Time, what, mode s
 	for i := range n {
 		seqs[i], nums[i], started[i], durations[i] = int64(i+1), 1, now.UnixMilli(), 3
 	}
-	rows, err := conn.Query(ctx, "EXPLAIN "+postgres.InsertAttemptsQuery, pgx.QueryExecModeExec,
+	plan := explain(t, conn, conn, "EXPLAIN "+postgres.InsertAttemptsQuery, pgx.QueryExecModeExec,
 		seqs, nums, started, durations, codes, texts, bodies, texts, started)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
 	if strings.Contains(plan, "Seq Scan on attempts") || !strings.Contains(plan, "attempts_delivery") {
 		t.Fatalf("%s, %s: the stored-already probe does not look attempts up by attempts_delivery:\n%s", what, mode, plan)
 	}
@@ -163,18 +175,7 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 	execute := "EXPLAIN EXECUTE outcomes(" + strings.Join([]string{arr(seqs, "bigint[]"), arr(times, "bigint[]"), arr(statuses, "text[]"),
 		arr(nums, "int[]"), arr(nulls, "bigint[]"), arr(nulls, "int[]"), arr(texts, "text[]"), arr(nulls, "bigint[]"),
 		arr(times, "bigint[]"), arr(times, "bigint[]")}, ", ") + ")"
-	fill := func(rounds int) {
-		for round := range rounds {
-			events := make([]otw.Event, 0, 500)
-			for i := range 500 {
-				e := newEvent(1, "case_resolved", fmt.Sprintf("m:%d-%d", round, i))
-				e.CreatedAt = now
-				events = append(events, e)
-			}
-			insert(t, s, events...)
-		}
-	}
-	fill(4) // a new database's first minutes
+	fill(t, s, 0, 4, now) // a new database's first minutes
 	for _, q := range []string{
 		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS " + postgres.OutcomesQuery,
 		// As PostgreSQL's choice comes to after five runs: the generic
@@ -186,7 +187,7 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fill(56)
+	fill(t, s, 4, 56, now)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -195,15 +196,7 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 	if _, err := tx.Exec(ctx, postgres.PlannedForTheseRows); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := tx.Query(ctx, execute, pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := parentIndexNames(t, conn).Replace(strings.Join(lines, "\n"))
+	plan := explain(t, conn, tx, execute, pgx.QueryExecModeSimpleProtocol)
 	if strings.Contains(plan, "Seq Scan on deliveries") || !strings.Contains(plan, "deliveries_pkey") {
 		t.Fatalf("the outcomes' write does not find its deliveries by primary key:\n%s", plan)
 	}
