@@ -125,9 +125,9 @@ func (d *Dispatcher) startWaiting() {
 	for _, c := range start {
 		go func() {
 			defer d.sending.Done()
-			// The worker stays in use until the completer has written
-			// the outcome or set it aside (see Dispatcher.inUse).
-			d.results <- d.exec.execute(reqCtx, c)
+			// A success frees its worker now, a failure once its
+			// outcome is written or set aside (see requestEnded).
+			d.results <- d.requestEnded(d.exec.execute(reqCtx, c))
 		}()
 	}
 	for _, t := range turns {

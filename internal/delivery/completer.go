@@ -93,6 +93,16 @@ func (c *completer) run(ctx context.Context) error {
 // coming.
 func (c *completer) collect(first outcome) []outcome {
 	batch := []outcome{first}
+	holding := 0 // workers in use by the batch's outcomes
+	add := func(o outcome) {
+		batch = append(batch, o)
+		if !o.workerFreed {
+			holding++
+		}
+	}
+	if !first.workerFreed {
+		holding++
+	}
 	linger := time.NewTimer(lingerFor)
 	defer linger.Stop()
 	for len(batch) < maxBatch {
@@ -101,11 +111,11 @@ func (c *completer) collect(first outcome) []outcome {
 			if !open {
 				return batch
 			}
-			batch = append(batch, o)
+			add(o)
 			continue
 		default:
 		}
-		if c.d.WorkersInUse() <= len(batch) {
+		if c.d.WorkersInUse() <= holding {
 			return batch // every worker in use is this batch's: nothing more is coming
 		}
 		select {
@@ -113,7 +123,7 @@ func (c *completer) collect(first outcome) []outcome {
 			if !open {
 				return batch
 			}
-			batch = append(batch, o)
+			add(o)
 		case <-linger.C:
 			return batch
 		}
@@ -173,7 +183,7 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 		c.d.cfg.Logger.Error("the store refuses a delivery attempt that others were written beside; dropped, the delivery will be sent again",
 			"err", last, "deliveryID", o.deliveryID, "organizationID", o.result.OrganizationID)
 		c.written(ctx, []outcome{{result: store.AttemptResult{Lease: o.result.Lease, OrganizationID: o.result.OrganizationID},
-			aborted: true, workerFreed: o.workerFreed}})
+			aborted: true, workerFreed: o.workerFreed, freedEarly: o.freedEarly}})
 	}
 	if len(kept) > 0 {
 		c.keep(ctx, kept, last)
@@ -210,10 +220,12 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	// The organizations whose webhooks the write disabled.
 	reasons := make(map[int64]string)
 	var retry time.Time // the earliest
+	early := false
 	for _, o := range outcomes {
 		if !o.workerFreed {
 			free = append(free, o)
 		}
+		early = early || o.freedEarly
 		if o.aborted {
 			released = append(released, o.result.Lease)
 			continue
@@ -248,7 +260,15 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	if !retry.IsZero() {
 		d.wakeForRetry(retry)
 	}
+	if early {
+		d.earlyWritten(outcomes)
+	}
 	d.freeWorkers(free, reasons)
+	if early {
+		// Their workers were freed before this write: the next
+		// deliveries of their order keys are free to go only now.
+		d.wakeLoop()
+	}
 }
 
 // keep puts outcomes that could not be written in the backlog, frees the

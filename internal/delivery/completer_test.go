@@ -26,6 +26,9 @@ type faultyStore struct {
 	// poison, when set, is a delivery whose outcome the store refuses (a
 	// constraint it breaks), while it takes the others.
 	poison atomic.Int64
+	// hold, when set, holds every outcome write until it is closed, as a
+	// slow disk holds them.
+	hold chan struct{}
 }
 
 // errDiskFull is what the SQLite driver answers on a full disk.
@@ -33,6 +36,13 @@ var errDiskFull = otw.Errorf(otw.EUNAVAILABLE, "the database is out of disk spac
 
 func (f *faultyStore) CompleteAttempts(ctx context.Context, c store.Completion) error {
 	f.writes.Add(1)
+	if f.hold != nil {
+		select {
+		case <-f.hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if f.down.Load() {
 		return errDiskFull
 	}

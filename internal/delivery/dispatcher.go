@@ -98,19 +98,23 @@ type Dispatcher struct {
 
 	mu sync.Mutex
 	// A worker is in use from the start of a delivery's request until
+	// the request ends with a success (see requestEnded), or else until
 	// the completer has written its outcome or set it aside in its
-	// backlog: until then the lease is this node's, so Workers also
-	// bounds what a crash can send twice.
-	inUse     int                        // workers in use
-	inUseBy   map[int64]int              // workers in use, per organization
-	waiting   map[int64][]*store.Claimed // claimed, waiting to start
-	reserved  map[int64]int              // workers promised to an insert (Reserve) until it hands over (Accept)
-	pace      pacer                      // rate-limited webhooks' turns
-	paced     map[int64]bool             // a timer is set for the organization's turn
-	rates     map[int64]int              // rate limits of webhooks seen in claims
-	running   bool                       // between Run's start and its stop
-	nextRetry time.Time                  // earliest retry this node scheduled (wake.go)
-	sleepEnds time.Time                  // when the claim loop's sleep ends; zero while it is awake (wake.go)
+	// backlog. Until its outcome is written the lease is this node's, so
+	// Workers, with as many successes freed early, bounds what a crash can
+	// send twice.
+	inUse       int                        // workers in use
+	unwritten   int                        // successes freed early, not yet written (see requestEnded)
+	unwrittenBy map[int64]int              // the same, per organization
+	inUseBy     map[int64]int              // workers in use, per organization
+	waiting     map[int64][]*store.Claimed // claimed, waiting to start
+	reserved    map[int64]int              // workers promised to an insert (Reserve) until it hands over (Accept)
+	pace        pacer                      // rate-limited webhooks' turns
+	paced       map[int64]bool             // a timer is set for the organization's turn
+	rates       map[int64]int              // rate limits of webhooks seen in claims
+	running     bool                       // between Run's start and its stop
+	nextRetry   time.Time                  // earliest retry this node scheduled (wake.go)
+	sleepEnds   time.Time                  // when the claim loop's sleep ends; zero while it is awake (wake.go)
 }
 
 // New returns a dispatcher with cfg's defaults filled in.
@@ -154,15 +158,16 @@ func New(cfg Config) *Dispatcher {
 			userAgent: "onetalk-webhooks/" + otw.Version,
 			tracer:    cfg.Tracer,
 		},
-		share:    newShare(cfg.Workers, cfg.PerWebhook),
-		wake:     make(chan struct{}, 1),
-		results:  make(chan outcome, cfg.Workers),
-		inUseBy:  make(map[int64]int),
-		waiting:  make(map[int64][]*store.Claimed),
-		reserved: make(map[int64]int),
-		pace:     newPacer(),
-		paced:    make(map[int64]bool),
-		rates:    make(map[int64]int),
+		share:       newShare(cfg.Workers, cfg.PerWebhook),
+		wake:        make(chan struct{}, 1),
+		results:     make(chan outcome, cfg.Workers),
+		inUseBy:     make(map[int64]int),
+		unwrittenBy: make(map[int64]int),
+		waiting:     make(map[int64][]*store.Claimed),
+		reserved:    make(map[int64]int),
+		pace:        newPacer(),
+		paced:       make(map[int64]bool),
+		rates:       make(map[int64]int),
 	}
 	d.done = newCompleter(d)
 	return d
@@ -277,8 +282,9 @@ func (d *Dispatcher) giveBack(ctx context.Context, leases []store.Lease) error {
 // Claimed is how many deliveries this dispatcher holds claimed (or was
 // handed by an insert): waiting to start, or using a worker until their
 // outcome is written. It is what a claim counts against its room, less
-// the workers promised to inserts. Outcomes the completer keeps for a
-// retried write are not counted: their workers are free again.
+// the workers promised to inserts. Successes freed early (requestEnded)
+// and outcomes the completer keeps for a retried write are not counted:
+// their workers are free again.
 func (d *Dispatcher) Claimed() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -290,8 +296,8 @@ func (d *Dispatcher) Claimed() int {
 }
 
 // WorkersInUse is how many workers are in use: by a request running, or
-// by the outcome of one that ended, until the completer writes it or sets
-// it aside in its backlog. Config.Workers bounds it.
+// by the failed outcome of one that ended, until the completer writes it
+// or sets it aside in its backlog. Config.Workers bounds it.
 func (d *Dispatcher) WorkersInUse() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()

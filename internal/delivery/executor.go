@@ -47,6 +47,9 @@ type outcome struct {
 	// workerFreed marks an outcome kept for a retried write whose worker
 	// was freed already, so other deliveries could go on meanwhile.
 	workerFreed bool
+	// freedEarly marks a success whose worker was freed when its request
+	// ended: it counts against Dispatcher.unwritten until written.
+	freedEarly bool
 	// refused counts the times the store refused this outcome written
 	// alone; deliveryID names it in the log when it is dropped.
 	refused    int
