@@ -42,12 +42,18 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	}
 	d.mu.Unlock()
 	if room <= 0 {
+		d.mu.Lock()
+		d.claimedAll = false
+		d.mu.Unlock()
 		return false, nil // a write that frees workers wakes the loop (freeWorkers)
 	}
 	claimed, err := d.cfg.Store.ClaimDeliveries(ctx, store.ClaimParams{
 		Now: now, LeaseUntil: now.Add(d.LeaseTerm()), Limit: room,
 		PerOrganization: perOrg, Held: held,
 	})
+	d.mu.Lock()
+	d.claimedAll = err == nil && len(claimed) < room && !reachedRoom(claimed, perOrg, held)
+	d.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
@@ -56,6 +62,20 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	d.mu.Unlock()
 	d.startWaiting()
 	return len(claimed) == room, nil
+}
+
+// reachedRoom reports whether the claim took of some organization all
+// that it had room for (perOrg less what it held): it may have left work
+// behind.
+func reachedRoom(claimed []store.Claimed, perOrg int, held map[int64]int) bool {
+	took := make(map[int64]int)
+	for i := range claimed {
+		org := claimed[i].OrganizationID
+		if took[org]++; took[org] >= perOrg-held[org] {
+			return true
+		}
+	}
+	return false
 }
 
 // startWaiting starts the waiting deliveries that may start, oldest claim

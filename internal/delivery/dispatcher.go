@@ -113,8 +113,11 @@ type Dispatcher struct {
 	paced       map[int64]bool             // a timer is set for the organization's turn
 	rates       map[int64]int              // rate limits of webhooks seen in claims
 	running     bool                       // between Run's start and its stop
-	nextRetry   time.Time                  // earliest retry this node scheduled (wake.go)
-	sleepEnds   time.Time                  // when the claim loop's sleep ends; zero while it is awake (wake.go)
+	// claimedAll: the last claim took all it found, short of its room,
+	// so a worker freed early needs no claim to find more (wake.go).
+	claimedAll bool
+	nextRetry  time.Time // earliest retry this node scheduled (wake.go)
+	sleepEnds  time.Time // when the claim loop's sleep ends; zero while it is awake (wake.go)
 }
 
 // New returns a dispatcher with cfg's defaults filled in.

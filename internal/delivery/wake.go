@@ -11,11 +11,14 @@ import "time"
 //     write) and one of their organizations has fewer deliveries waiting
 //     than a webhook may have out: a claim refills it, and a finished
 //     delivery may have let the next of its order key go (freeWorkers);
-//   - a success freed its worker when its request ended (requestEnded)
-//     and its organization has fewer deliveries waiting than half what a
-//     webhook may have out: at half, not when one is missing, so that a
-//     claim comes for a batch, worth its fixed cost of reading past what
-//     is leased, and not after every request (runningLowLocked);
+//   - a success freed its worker when its request ended (requestEnded),
+//     the last claim may have left work behind (it took all its room, of
+//     an organization or in all), and the organization has fewer
+//     deliveries waiting than half what a webhook may have out: at half,
+//     not when one is missing, so that a claim comes for a batch, worth
+//     its fixed cost of reading past what is leased; and not when the
+//     last claim found less than it could take, since then new work is
+//     announced (runningLowLocked);
 //   - successes freed early were written: the next deliveries of their
 //     order keys may go now (completer.written);
 //   - an outcome scheduled a retry due before the sleep ends: the sleep
@@ -104,9 +107,10 @@ func (d *Dispatcher) freeWorkers(batch []outcome, disable map[int64]string) {
 // at once, for the next claim here or on another node.
 func (d *Dispatcher) wakeAfterGiveBack() { d.wakeLoop() }
 
-// runningLowLocked reports whether org has fewer deliveries waiting than
-// half what a webhook may have out: the claim loop is woken for a success
-// freed early only then. d.mu must be held.
+// runningLowLocked reports whether the last claim may have left work
+// behind and org has fewer deliveries waiting than half what a webhook may
+// have out: the claim loop is woken for a success freed early only then.
+// d.mu must be held.
 func (d *Dispatcher) runningLowLocked(org int64) bool {
-	return len(d.waiting[org]) < (d.cfg.PerWebhook+1)/2
+	return !d.claimedAll && len(d.waiting[org]) < (d.cfg.PerWebhook+1)/2
 }

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
 	"testing"
 	"time"
 
@@ -71,5 +72,67 @@ func TestFreeWorkersWakesWhenWaitingRunsShort(t *testing.T) {
 	}
 	if n := d.WorkersInUse(); n != 0 {
 		t.Fatalf("%d workers in use after both were freed", n)
+	}
+}
+
+// A success freed early wakes the claim loop only when the last claim may
+// have left work behind and its organization is left with fewer than half
+// a webhook's worth waiting: after a claim that took all it found, new work
+// is announced, and a claim per request would find nothing.
+func TestSuccessFreedEarlyWakesOnlyWhenWorkWasLeft(t *testing.T) {
+	d := New(Config{PerWebhook: 4, Workers: 8})
+	success := func() outcome {
+		d.mu.Lock()
+		d.inUse++
+		d.inUseBy[1]++
+		d.mu.Unlock()
+		return outcome{result: store.AttemptResult{OrganizationID: 1, Status: otw.DeliverySucceeded}}
+	}
+	setWaiting := func(n int) {
+		d.mu.Lock()
+		d.waiting[1] = make([]*store.Claimed, n)
+		d.mu.Unlock()
+	}
+	d.claimedAll = true
+	d.requestEnded(success())
+	if woken(d) {
+		t.Fatal("woken although the last claim took all it found")
+	}
+	d.claimedAll = false
+	setWaiting(2)
+	d.requestEnded(success())
+	if woken(d) {
+		t.Fatal("woken with half a webhook's worth waiting")
+	}
+	setWaiting(1)
+	if o := d.requestEnded(success()); !o.freedEarly || !woken(d) {
+		t.Fatalf("freed early %v, woken: want both once the last claim reached its room and less than half waits", o.freedEarly)
+	}
+}
+
+// A claim may have left work behind when it took all the room of some
+// organization (perOrg less what it held).
+func TestReachedRoom(t *testing.T) {
+	of := func(orgs ...int64) []store.Claimed {
+		var c []store.Claimed
+		for _, org := range orgs {
+			c = append(c, store.Claimed{OrganizationID: org})
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		claimed []store.Claimed
+		held    map[int64]int
+		want    bool
+	}{
+		{of(), nil, false},
+		{of(1, 1, 2), nil, false},
+		{of(1, 1, 1), nil, true},
+		{of(1, 2), map[int64]int{2: 2}, true},
+		{of(1, 2), map[int64]int{1: 1}, false},
+	} {
+		if got := reachedRoom(tc.claimed, 3, tc.held); got != tc.want {
+			t.Errorf("reachedRoom(%d claimed, perOrg 3, held %v) = %v, want %v", len(tc.claimed), tc.held, got, tc.want)
+		}
 	}
 }
