@@ -225,7 +225,11 @@ func (d *Dispatcher) holdingLocked() (total int, byOrg map[int64]int) {
 // fair share lets each organization start, are promised, so what is
 // handed over starts at once, unless its webhook's rate limit makes it
 // wait for its turn. Nothing is promised outside Run.
-func (d *Dispatcher) Reserve(orgs []int64) store.Take {
+func (d *Dispatcher) Reserve(orgs []int64) store.Take { return d.reserve(orgs, nil) }
+
+// reserve is Reserve promising each organization at most want[org]
+// workers, when want is not nil.
+func (d *Dispatcher) reserve(orgs []int64, want map[int64]int) store.Take {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.running {
@@ -238,7 +242,7 @@ func (d *Dispatcher) Reserve(orgs []int64) store.Take {
 			continue
 		}
 		n := 0
-		for d.share.mayStart(held[org]+n, total+n) {
+		for (want == nil || n < want[org]) && d.share.mayStart(held[org]+n, total+n) {
 			n++
 		}
 		if n == 0 {

@@ -29,26 +29,35 @@ type faultyStore struct {
 	// hold, when set, holds every outcome write until it is closed, as a
 	// slow disk holds them.
 	hold chan struct{}
+	// blind, when set, has every claim find nothing.
+	blind atomic.Bool
+}
+
+func (f *faultyStore) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]store.Claimed, error) {
+	if f.blind.Load() {
+		return nil, nil
+	}
+	return f.Store.ClaimDeliveries(ctx, p)
 }
 
 // errDiskFull is what the SQLite driver answers on a full disk.
 var errDiskFull = otw.Errorf(otw.EUNAVAILABLE, "the database is out of disk space")
 
-func (f *faultyStore) CompleteAttempts(ctx context.Context, c store.Completion) error {
+func (f *faultyStore) CompleteAttempts(ctx context.Context, c store.Completion) ([]store.Claimed, error) {
 	f.writes.Add(1)
 	if f.hold != nil {
 		select {
 		case <-f.hold:
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	if f.down.Load() {
-		return errDiskFull
+		return nil, errDiskFull
 	}
 	for _, r := range c.Results {
 		if r.DeliverySeq == f.poison.Load() {
-			return errors.New("FOREIGN KEY constraint failed")
+			return nil, errors.New("FOREIGN KEY constraint failed")
 		}
 	}
 	return f.Store.CompleteAttempts(ctx, c)

@@ -20,6 +20,12 @@ import (
 // dispatcher, the events' IDs in the order they were published, and stop,
 // which ends Run and fails the test on its error.
 func heldWrites(t *testing.T, n, code int, keys ...string) (arrived chan string, d *Dispatcher, ids []string, release, stop func()) {
+	arrived, d, ids, _, release, stop = heldWritesOn(t, n, code, keys...)
+	return arrived, d, ids, release, stop
+}
+
+// heldWritesOn is heldWrites, with the store.
+func heldWritesOn(t *testing.T, n, code int, keys ...string) (arrived chan string, d *Dispatcher, ids []string, f *faultyStore, release, stop func()) {
 	t.Helper()
 	ctx := t.Context()
 	arrived = make(chan string, n)
@@ -42,7 +48,7 @@ func heldWrites(t *testing.T, n, code int, keys ...string) (arrived chan string,
 	if _, _, err := s.InsertEvents(ctx, events, now, store.Take{}); err != nil {
 		t.Fatal(err)
 	}
-	f := &faultyStore{Store: s, hold: make(chan struct{})}
+	f = &faultyStore{Store: s, hold: make(chan struct{})}
 	d = New(Config{Store: f, OpenSecret: func(b []byte) ([]byte, error) { return b, nil }, Client: &http.Client{},
 		Workers: 4, PerWebhook: 4, PollInterval: time.Hour})
 	runCtx, cancel := context.WithCancel(ctx)
@@ -55,7 +61,7 @@ func heldWrites(t *testing.T, n, code int, keys ...string) (arrived chan string,
 		}
 	}
 	t.Cleanup(release)
-	return arrived, d, ids, release, func() {
+	return arrived, d, ids, f, release, func() {
 		release()
 		cancel()
 		if err := <-ran; err != nil {
@@ -142,6 +148,22 @@ func TestOrderKeyGoesOnAfterTheWriteOfASuccessFreedEarly(t *testing.T) {
 	if got := settled(t, arrived, 0); got != 0 {
 		t.Fatalf("%d more requests of the order key out before the first one's outcome was written", got)
 	}
+	release()
+	got := []string{first, arrival(t, arrived), arrival(t, arrived)}
+	stop()
+	if !slices.Equal(got, ids) {
+		t.Fatalf("arrived %v, want the events' order %v", got, ids)
+	}
+}
+
+// The write of a success hands over the next delivery of its order key
+// (store.Completion.Take): with every claim finding nothing once the first
+// is out, the second and third still go, in order.
+func TestWriteHandsOverTheNextOfTheKey(t *testing.T) {
+	t.Parallel()
+	arrived, _, ids, f, release, stop := heldWritesOn(t, 3, http.StatusNoContent, "m:1")
+	first := arrival(t, arrived)
+	f.blind.Store(true)
 	release()
 	got := []string{first, arrival(t, arrived), arrival(t, arrived)}
 	stop()

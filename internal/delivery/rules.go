@@ -26,7 +26,8 @@ type rules struct {
 // started to ended, into its outcome.
 func (p rules) judge(c *store.Claimed, r response, started, ended time.Time) outcome {
 	n := c.AttemptCount + 1
-	res := store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID, Attempt: r.attempt(n, c.URL, started, ended, p.timeout)}
+	res := store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID, OrderKey: c.OrderKey,
+		Attempt: r.attempt(n, c.URL, started, ended, p.timeout)}
 	o := outcome{took: ended.Sub(started), deliveryID: c.DeliveryID, eventID: c.EventID, failingSince: c.FailingSince}
 	ok := r.err == nil && r.code >= 200 && r.code <= 299
 	switch {

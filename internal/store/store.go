@@ -123,7 +123,11 @@ type Store interface {
 	//
 	// With neither disables nor events it writes the results alone, at the
 	// cost it always had: it is the hottest write.
-	CompleteAttempts(ctx context.Context, c Completion) error
+	//
+	// Last, it hands over what the results let go (Completion.Take): the
+	// next delivery of each order key whose delivery a result ended,
+	// leased to the caller and returned with everything a claim gives.
+	CompleteAttempts(ctx context.Context, c Completion) ([]Claimed, error)
 	// ReleaseDeliveries ends the leases that are still current, without an
 	// attempt: the deliveries are due again at once, for any claim. The
 	// dispatcher gives back what it will not send (it stops, or a lease no
@@ -272,6 +276,35 @@ type Inserted struct {
 type Take struct {
 	LeaseUntil time.Time
 	Room       map[int64]int
+}
+
+// OrderKey is an organization's order key.
+type OrderKey struct {
+	OrganizationID int64
+	OrderKey       string
+}
+
+// Keys decides what a completion's hand-off tries, without the database
+// (see Completion.Take): the order keys of the results that ended their
+// delivery (ended[i], the lease still current), each once, up to each
+// organization's Room, in the results' order.
+func (t Take) Keys(results []AttemptResult, ended []bool) []OrderKey {
+	if len(t.Room) == 0 {
+		return nil
+	}
+	var keys []OrderKey
+	seen := make(map[OrderKey]bool)
+	used := make(map[int64]int)
+	for i, r := range results {
+		k := OrderKey{r.OrganizationID, r.OrderKey}
+		if !ended[i] || r.OrderKey == "" || seen[k] || used[k.OrganizationID] >= t.Room[k.OrganizationID] {
+			continue
+		}
+		seen[k] = true
+		used[k.OrganizationID]++
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // Candidates decides, in input order, what the hand-off rule decides
@@ -454,6 +487,9 @@ type AttemptResult struct {
 	// stays pending.
 	Status        string
 	NextAttemptAt time.Time
+	// OrderKey is the delivery's order key ("" for none): a result that
+	// ends its delivery lets the next one of the key go (Completion.Take).
+	OrderKey string
 }
 
 // Completion is one write of the dispatcher's (see Store.CompleteAttempts):
@@ -465,9 +501,23 @@ type Completion struct {
 	Disable []Disable
 	Events  []otw.Event
 	// Now is when the disables and events are written: the webhook's
-	// update, the deliveries' creation, the idempotency window. Unused
-	// without them.
+	// update, the deliveries' creation, the idempotency window; and what
+	// Take's deliveries must be due by. Unused without them.
 	Now time.Time
+	// Take hands over the next delivery of each order key that a result
+	// lets go, so that a message's next status is sent without waiting for
+	// a claim (the order rule let it go only now). The zero Take takes
+	// nothing.
+	//
+	// The rule. For each result, in order, that ends its delivery
+	// (succeeded or failed: no longer pending) while its lease was still
+	// current, with an OrderKey, of an organization with Room left, the
+	// key's earliest pending delivery is taken when it is due at Now, not
+	// leased, and of a webhook switched on and active; each key once, and
+	// Room[org] bounds the keys tried per organization (taken or not).
+	// It is leased until LeaseUntil as a claim leases, returned, and not
+	// announced; a key whose next delivery is not taken is left to claims.
+	Take Take
 }
 
 // Disable is a webhook to disable in a Completion, with the event that

@@ -14,7 +14,7 @@ import (
 // completeWithEffects writes a completion that disables webhooks or stores
 // events: the outcomes' batch b, then the disables, then the events, in
 // one transaction (the outcomes alone need none: see CompleteAttempts).
-func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.Completion) error {
+func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.Completion, next nextOfKeys) ([]store.Claimed, error) {
 	// In organization order, so two writes disabling the same webhooks
 	// lock them in the same order.
 	order := make([]int, len(c.Disable))
@@ -23,6 +23,7 @@ func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.
 	}
 	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(c.Disable[i].OrganizationID, c.Disable[j].OrganizationID) })
 	var out []store.Inserted
+	var taken []store.Claimed
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if len(c.Results) > 0 {
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -38,19 +39,25 @@ func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.
 				return err
 			}
 		}
-		events := c.EffectEvents(switched)
-		if len(events) == 0 {
+		if events := c.EffectEvents(switched); len(events) > 0 {
+			out = make([]store.Inserted, len(events))
+			if _, err := insertTx(ctx, tx, events, out, c.Now, store.Take{}); err != nil {
+				return err
+			}
+		}
+		if len(next.keys) == 0 {
 			return nil
 		}
-		out = make([]store.Inserted, len(events))
-		_, err := insertTx(ctx, tx, events, out, c.Now, store.Take{})
+		// Last: a webhook disabled above hands nothing over.
+		var err error
+		taken, err = next.collect(tx.Query(ctx, nextOfKeysQuery, next.args()...))
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if store.Announces(out) {
 		s.announce(ctx) // for any node's claim
 	}
-	return nil
+	return taken, nil
 }

@@ -147,24 +147,26 @@ func (s *Store) ClaimDeliveries(ctx context.Context, p store.ClaimParams) ([]sto
 		return nil, interpret(err)
 	}
 	claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Claimed, error) {
-		c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(leaseUntil)}}
-		var created, eventCreated int64
-		var failing *int64
-		err := row.Scan(&c.DeliverySeq, &eventCreated, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
-			&c.AttemptCount, &created, &c.Body, &c.TraceParent, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
-		c.CreatedAt, c.EventCreatedAt, c.FailingSince = fromMs(created), fromMs(eventCreated), sqlstore.NullTime(failing)
-		return c, err
+		return scanClaimed(row, leaseUntil)
 	})
 	// On an error while reading, leases may be committed that nobody
 	// holds: they run out and the deliveries are claimed again.
 	return claimed, interpret(err)
 }
 
-func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error {
+func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]store.Claimed, error) {
 	results := c.Results
 	if len(results) == 0 && !c.Effects() {
-		return nil
+		return nil, nil
 	}
+	// Tried for every result that ends its delivery: one whose lease was
+	// taken over meanwhile was ended by another write, and the statement's
+	// own lease test keeps a delivery from being leased twice.
+	ended := make([]bool, len(results))
+	for i, r := range results {
+		ended[i] = r.Status != otw.DeliveryPending
+	}
+	next := nextOfKeys{keys: c.Take.Keys(results, ended), now: ms(c.Now), leaseUntil: ms(c.Take.LeaseUntil)}
 	// In seq order, so two calls touching the same rows lock them in the
 	// same order.
 	results = slices.Clone(results)
@@ -202,9 +204,114 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 	b.Queue(outcomesQuery,
 		seqs, leases, statuses, nums, nexts, codes, errs, dones, ends, partitionKeys)
 	if c.Effects() {
-		return s.completeWithEffects(ctx, b, &c)
+		return s.completeWithEffects(ctx, b, &c, next)
 	}
-	return s.failed(s.pool.SendBatch(ctx, b).Close())
+	if len(next.keys) == 0 {
+		return nil, s.failed(s.pool.SendBatch(ctx, b).Close())
+	}
+	next.queue(b)
+	br := s.pool.SendBatch(ctx, b)
+	var err error
+	for range b.Len() - 1 {
+		if _, err = br.Exec(); err != nil {
+			break
+		}
+	}
+	var taken []store.Claimed
+	if err == nil {
+		taken, err = next.collect(br.Query())
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, s.failed(err)
+	}
+	return taken, nil
+}
+
+// nextOfKeysQuery leases the next delivery of each order key ($1, $2) that
+// a completion let go (store.Completion.Take), in the completion's
+// transaction: the key's earliest pending delivery, when it is due at $3,
+// not leased, and its webhook switched on and active, until $4. The
+// pending and lease tests are made again on the row it updates, so a claim
+// or write of another node meanwhile keeps it from being leased twice; the
+// first is written so that it matches no partial index's predicate, which
+// on a plan made for empty tables found the row by scanning
+// deliveries_due instead of by its primary key. Like the claim, the search
+// looks in every partition and the lease names the row's partition key
+// (TestNextOfKeysProbesTheOrderIndex).
+const nextOfKeysQuery = `
+WITH k AS (
+	SELECT DISTINCT k.org, k.key
+	FROM unnest($1::bigint[], $2::text[]) AS k(org, key)
+	JOIN webhooks w ON w.organization_id = k.org AND w.enabled AND w.state = 'active'
+), nxt AS (
+	SELECT n.seq, n.event_created_at
+	FROM k CROSS JOIN LATERAL (
+		SELECT d.seq, d.event_created_at, d.next_attempt_at, d.lease_until FROM deliveries d
+		WHERE d.organization_id = k.org AND d.order_key = k.key AND d.next_attempt_at IS NOT NULL -- pending; see migration 002
+		ORDER BY d.seq
+		LIMIT 1
+	) AS n
+	WHERE n.next_attempt_at <= $3 AND (n.lease_until IS NULL OR n.lease_until <= $3)
+), leased AS (
+	UPDATE deliveries d SET lease_until = $4 FROM nxt
+	WHERE d.seq = nxt.seq AND d.event_created_at = nxt.event_created_at
+	  AND coalesce(d.status, '') = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $3)
+	RETURNING d.seq, d.event_created_at, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at
+)
+SELECT l.seq, l.event_created_at, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
+       e.body, e.trace_parent, w.url, w.secret,
+       CASE WHEN w.previous_secret_until > $3 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
+FROM leased l
+JOIN events e ON e.seq = l.event_seq AND e.created_at = l.event_created_at
+JOIN webhooks w ON w.organization_id = l.organization_id
+ORDER BY l.seq`
+
+// nextOfKeys is a completion's hand-off: the keys it tries, at now, for a
+// lease until leaseUntil (Unix ms).
+type nextOfKeys struct {
+	keys            []store.OrderKey
+	now, leaseUntil int64
+}
+
+func (n nextOfKeys) args() []any {
+	orgs, keys := make([]int64, len(n.keys)), make([]string, len(n.keys))
+	for i, k := range n.keys {
+		orgs[i], keys[i] = k.OrganizationID, k.OrderKey
+	}
+	return []any{orgs, keys, n.now, n.leaseUntil}
+}
+
+func (n nextOfKeys) queue(b *pgx.Batch) {
+	b.Queue(plannedOnce)
+	b.Queue(nextOfKeysQuery, n.args()...)
+}
+
+// plannedOnce undoes plannedForTheseRows for the statements after it.
+const plannedOnce = `SELECT set_config('plan_cache_mode', 'auto', true)`
+
+// collect reads what the statement leased, as a claim's rows are read.
+func (n nextOfKeys) collect(rows pgx.Rows, err error) ([]store.Claimed, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Claimed, error) {
+		return scanClaimed(row, n.leaseUntil)
+	})
+}
+
+// scanClaimed reads a leased delivery as the claim and the completion's
+// hand-off return it, leased until leaseUntil (Unix ms).
+func scanClaimed(row pgx.CollectableRow, leaseUntil int64) (store.Claimed, error) {
+	c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(leaseUntil)}}
+	var created, eventCreated int64
+	var failing *int64
+	err := row.Scan(&c.DeliverySeq, &eventCreated, &c.DeliveryID, &c.EventID, &c.OrganizationID, &c.EventType, &c.OrderKey,
+		&c.AttemptCount, &created, &c.Body, &c.TraceParent, &c.URL, &c.Secret, &c.PreviousSecret, &failing, &c.RateLimit)
+	c.CreatedAt, c.EventCreatedAt, c.FailingSince = fromMs(created), fromMs(eventCreated), sqlstore.NullTime(failing)
+	return c, err
 }
 
 func (s *Store) ReleaseDeliveries(ctx context.Context, leases []store.Lease) error {

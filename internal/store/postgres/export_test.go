@@ -21,3 +21,6 @@ const (
 	OutcomesQuery       = outcomesQuery
 	PlannedForTheseRows = plannedForTheseRows
 )
+
+// NextOfKeysQuery is the completion's hand-off, for the test of its plan.
+const NextOfKeysQuery = nextOfKeysQuery

@@ -68,7 +68,7 @@ func deliverAt(t *testing.T, s store.Store, org int64, orderKey string, at time.
 	c := taken[0]
 	if status != otw.DeliveryPending {
 		code := 200
-		err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{{Lease: c.Lease, OrganizationID: org, Status: status,
+		_, err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{{Lease: c.Lease, OrganizationID: org, Status: status,
 			Attempt: otw.Attempt{N: 1, StartedAt: at, DurationMs: 5, StatusCode: &code}}}})
 		if err != nil {
 			t.Fatal(err)
@@ -172,7 +172,7 @@ func TestRetentionDropsOldPartitions(t *testing.T) {
 
 	// Once its pending delivery is done, the kept partition goes too.
 	code := 200
-	if err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{{Lease: pending.Lease, OrganizationID: 1, Status: otw.DeliverySucceeded,
+	if _, err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{{Lease: pending.Lease, OrganizationID: 1, Status: otw.DeliverySucceeded,
 		Attempt: otw.Attempt{N: 1, StartedAt: cutoff, DurationMs: 5, StatusCode: &code}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +291,7 @@ func TestMigrationKeepsTheRows(t *testing.T) {
 			t.Fatalf("claim after the migration: %+v, %v; want %s alone", c, err, want)
 		}
 		code := 200
-		if err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{{Lease: c[0].Lease, OrganizationID: 1, Status: otw.DeliverySucceeded,
+		if _, err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{{Lease: c[0].Lease, OrganizationID: 1, Status: otw.DeliverySucceeded,
 			Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 5, StatusCode: &code}}}}); err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +412,7 @@ func TestHotStatementsTouchOnePartition(t *testing.T) {
 	result := store.AttemptResult{Lease: claimed[0].Lease, OrganizationID: 1, Status: otw.DeliveryPending, NextAttemptAt: now.Add(time.Minute),
 		Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 5, StatusCode: &code}}
 	complete := trace.during(func() {
-		if err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{result}}); err != nil {
+		if _, err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{result}}); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -201,3 +201,34 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 		t.Fatalf("the outcomes' write does not find its deliveries by primary key:\n%s", plan)
 	}
 }
+
+// The completion's hand-off finds each key's next delivery through
+// deliveries_order, and leases it by primary key, with the generic plan it
+// keeps (it runs after
+// PlannedOnce): here that plan is cached while the tables are empty, as a
+// connection caches it on a new database, and must still probe the index
+// once 30,000 deliveries are stored and no statistics gathered.
+func TestNextOfKeysProbesTheOrderIndex(t *testing.T) {
+	url := newSchema(t)
+	s := open(t, url)
+	newOrg(t, s, 1)
+	conn := connect(t, url)
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	execute := fmt.Sprintf(`EXPLAIN EXECUTE next_of_keys('{1,1}'::bigint[], '{"m:1-1","m:2-2"}'::text[], %d, %d)`, now, now+30000)
+	for _, q := range []string{
+		"PREPARE next_of_keys(bigint[], text[], bigint, bigint) AS " + postgres.NextOfKeysQuery,
+		"SET plan_cache_mode = force_generic_plan",
+		execute,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fill(t, s, 0, 60, time.Now())
+	plan := explain(t, conn, conn, execute, pgx.QueryExecModeSimpleProtocol)
+	if strings.Contains(plan, "Seq Scan on deliveries") || !strings.Contains(plan, "deliveries_order") ||
+		strings.Contains(plan, "deliveries_due") || !strings.Contains(plan, "deliveries_pkey") {
+		t.Fatalf("the hand-off does not probe deliveries_order for each key and lease by primary key:\n%s", plan)
+	}
+}

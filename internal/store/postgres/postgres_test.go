@@ -274,7 +274,7 @@ func TestConcurrentClaimsKeepOrder(t *testing.T) {
 						Attempt: otw.Attempt{N: 1, StartedAt: t0, DurationMs: 1, StatusCode: &code}}
 				}
 				mu.Unlock()
-				if err := node.CompleteAttempts(ctx, store.Completion{Results: results}); err != nil {
+				if _, err := node.CompleteAttempts(ctx, store.Completion{Results: results}); err != nil {
 					t.Errorf("node %d: CompleteAttempts: %v", n, err)
 					return
 				}
@@ -443,7 +443,7 @@ func TestAttemptKeepsBinaryResponse(t *testing.T) {
 	}
 	body := "\x00\xff\xfe binary \xe2\x82" // NUL, invalid bytes, a cut rune
 	code := 500
-	err = s.CompleteAttempts(context.Background(), store.Completion{Results: []store.AttemptResult{{Lease: got[0].Lease, OrganizationID: 1,
+	_, err = s.CompleteAttempts(context.Background(), store.Completion{Results: []store.AttemptResult{{Lease: got[0].Lease, OrganizationID: 1,
 		Status: otw.DeliveryPending, NextAttemptAt: t0.Add(time.Minute),
 		Attempt: otw.Attempt{N: 1, StartedAt: t0, DurationMs: 3, StatusCode: &code, Error: "bad \x00 \xff", ResponseBody: body}}}})
 	if err != nil {
@@ -516,7 +516,7 @@ func BenchmarkClaim256(b *testing.B) {
 			results[i] = store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID, Status: otw.DeliverySucceeded,
 				Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 1}}
 		}
-		if err := s.CompleteAttempts(context.Background(), store.Completion{Results: results}); err != nil {
+		if _, err := s.CompleteAttempts(context.Background(), store.Completion{Results: results}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

@@ -26,7 +26,7 @@ func TestOutcomeWrittenTwiceRecordsOneAttempt(t *testing.T) {
 	r := store.AttemptResult{Lease: claimed[0].Lease, OrganizationID: 1, Status: otw.DeliverySucceeded,
 		Attempt: otw.Attempt{N: 1, StartedAt: t0, DurationMs: 5, StatusCode: &code}}
 	for range 2 {
-		if err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{r}}); err != nil {
+		if _, err := s.CompleteAttempts(ctx, store.Completion{Results: []store.AttemptResult{r}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -105,7 +105,7 @@ func BenchmarkClaimAndComplete64(b *testing.B) {
 			results[i] = store.AttemptResult{Lease: c.Lease, OrganizationID: c.OrganizationID, Status: otw.DeliverySucceeded,
 				Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 1, StatusCode: &code, ResponseBody: "ok"}}
 		}
-		if err := s.CompleteAttempts(ctx, store.Completion{Results: results}); err != nil {
+		if _, err := s.CompleteAttempts(ctx, store.Completion{Results: results}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -160,7 +160,7 @@ func BenchmarkDrainOrdered(b *testing.B) {
 				Attempt: otw.Attempt{N: 1, StartedAt: now, DurationMs: 1, StatusCode: &code, ResponseBody: "ok"}}
 		}
 		t := time.Now()
-		if err := s.CompleteAttempts(ctx, store.Completion{Results: results}); err != nil {
+		if _, err := s.CompleteAttempts(ctx, store.Completion{Results: results}); err != nil {
 			b.Fatal(err)
 		}
 		completeTime += time.Since(t)

@@ -39,6 +39,19 @@ WHERE d.organization_id = ?2 AND d.status = 'pending' AND d.next_attempt_at <= ?
 ORDER BY d.next_attempt_at, d.seq
 LIMIT ?3`
 
+// nextOfKeyQuery reads an order key's first pending delivery, with what
+// sending it needs, when its webhook is switched on and active (see
+// takeNext); ?3 is now, for the previous secret.
+const nextOfKeyQuery = `
+SELECT d.seq, d.id, e.id, d.event_type, d.attempt_count, d.created_at, d.next_attempt_at, e.body, e.trace_parent,
+       w.url, w.secret, CASE WHEN w.previous_secret_until > ?3 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
+FROM deliveries d INDEXED BY deliveries_order
+JOIN events e ON e.seq = d.event_seq
+JOIN webhooks w ON w.organization_id = d.organization_id AND w.enabled AND w.state = 'active'
+WHERE d.organization_id = ?1 AND d.order_key = ?2 AND d.status = 'pending'
+ORDER BY d.seq
+LIMIT 1`
+
 // ClaimDeliveries reads on the reader pool and leases in memory: the
 // writer is not involved (see leaseTable and Store.horizon). Claims run one
 // at a time, so that two never read the same delivery as free.
@@ -118,12 +131,13 @@ func claimFor(ctx context.Context, q *sql.Stmt, claimed []store.Claimed, r store
 // events too: a crash of the process loses none, and a power cut loses
 // them only with the outcomes that caused them, whose deliveries are sent
 // again and cause them again.
-func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error {
+func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]store.Claimed, error) {
 	results := c.Results
 	if len(results) == 0 && !c.Effects() {
-		return nil
+		return nil, nil
 	}
 	owned := s.leases.beginWrite(results)
+	ended := make([]bool, len(results)) // the results that ended their delivery
 	var out []store.Inserted
 	err := s.dispatchTx(ctx, func(tx *sql.Tx) (err error) {
 		rest := results
@@ -161,6 +175,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
+			ended[i] = r.Status != otw.DeliveryPending
 			if done != nil {
 				succeeded[r.OrganizationID] = max(succeeded[r.OrganizationID], at)
 			} else if f, ok := failed[r.OrganizationID]; !ok || at < f {
@@ -188,7 +203,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 	})
 	s.leases.endWrite(results, owned, err == nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, d := range c.Disable {
 		s.leases.dropOrganization(d.OrganizationID)
@@ -196,7 +211,45 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) error 
 	if store.Announces(out) {
 		s.announcer.Announce()
 	}
-	return nil
+	return s.takeNext(ctx, &c, ended)
+}
+
+// takeNext hands over the next delivery of each order key a committed
+// completion let go (store.Completion.Take). It reads after the commit and
+// leases in memory under the claim's lock: a claim either ran before, and
+// then read the key as blocked or leased what takeNext now finds leased,
+// or runs after and finds the lease. A failed read takes nothing: claims
+// find the deliveries.
+func (s *Store) takeNext(ctx context.Context, c *store.Completion, ended []bool) ([]store.Claimed, error) {
+	keys := c.Take.Keys(c.Results, ended)
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	s.claiming.Lock()
+	defer s.claiming.Unlock()
+	now := ms(c.Now)
+	var taken []store.Claimed
+	for _, k := range keys {
+		cl := store.Claimed{Lease: store.Lease{LeaseUntil: store.Millis(c.Take.LeaseUntil)}, OrganizationID: k.OrganizationID, OrderKey: k.OrderKey}
+		var created, due int64
+		var failing sql.NullInt64
+		err := s.reads[nextOfKeyQuery].QueryRowContext(ctx, k.OrganizationID, k.OrderKey, now).Scan(&cl.DeliverySeq, &cl.DeliveryID, &cl.EventID,
+			&cl.EventType, &cl.AttemptCount, &created, &due, &cl.Body, &cl.TraceParent,
+			&cl.URL, &cl.Secret, &cl.PreviousSecret, &failing, &cl.RateLimit)
+		if err != nil {
+			if err == sql.ErrNoRows {
+				continue
+			}
+			break // the rest is left to claims
+		}
+		if due > now || s.leases.active(cl.DeliverySeq, now) {
+			continue
+		}
+		cl.CreatedAt, cl.FailingSince = fromMs(created), nullMs(failing)
+		taken = append(taken, cl)
+	}
+	s.leases.take(taken)
+	return taken, nil
 }
 
 // completeEffects carries out a completion's disables and stores its

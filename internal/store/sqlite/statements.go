@@ -71,7 +71,7 @@ const (
 
 // readQueries are the claim's statements, prepared at Open on the reader
 // pool.
-var readQueries = []string{orgsWithWork, claimQuery}
+var readQueries = []string{orgsWithWork, claimQuery, nextOfKeyQuery}
 
 // hotQueries are the write path's statements prepared at Open.
 func hotQueries() []string {

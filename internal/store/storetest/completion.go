@@ -71,7 +71,7 @@ var completionTests = map[string]func(*testing.T, store.Store){
 			Events:  []otw.Event{opsEvent(otw.EventDeliveryExhausted, org2, "dlv-b:8", t0), refused},
 			Now:     t0,
 		}
-		err := s.CompleteAttempts(t.Context(), comp)
+		_, err := s.CompleteAttempts(t.Context(), comp)
 		wantCode(t, err, otw.EINVALID, "a completion with an event whose key was used with another body")
 		if d := getDelivery(t, s, org1, id); d.Status != otw.DeliveryPending || len(d.Attempts) != 0 {
 			t.Fatalf("after the refused completion: status %q, %d attempts; want pending without any", d.Status, len(d.Attempts))
@@ -172,7 +172,7 @@ func opsEvent(typ string, org int64, cause string, at time.Time) otw.Event {
 // completeAll writes a whole completion.
 func completeAll(t *testing.T, s store.Store, c store.Completion) {
 	t.Helper()
-	if err := s.CompleteAttempts(t.Context(), c); err != nil {
+	if _, err := s.CompleteAttempts(t.Context(), c); err != nil {
 		t.Fatalf("CompleteAttempts: %v", err)
 	}
 }

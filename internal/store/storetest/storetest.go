@@ -40,6 +40,7 @@ func Exercise(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BatchIdempotency", batchKeyTests},
 		{"ClaimDeliveries", claimTests},
 		{"TakeAtInsert", takeTests},
+		{"TakeAtCompletion", nextTests},
 		{"TraceParent", traceParentTests},
 		{"CompleteAttempts", completeTests},
 		{"Completion", completionTests},
@@ -185,6 +186,7 @@ func result(c store.Claimed, status string, code int, at time.Time) store.Attemp
 	r := store.AttemptResult{
 		Lease:          c.Lease,
 		OrganizationID: c.OrganizationID,
+		OrderKey:       c.OrderKey,
 		// The URL the claim gave, as the dispatcher records it.
 		Attempt: otw.Attempt{N: c.AttemptCount + 1, StartedAt: at, DurationMs: 25, URL: c.URL},
 		Status:  status,
@@ -206,7 +208,7 @@ func result(c store.Claimed, status string, code int, at time.Time) store.Attemp
 
 func complete(t *testing.T, s store.Store, results ...store.AttemptResult) {
 	t.Helper()
-	if err := s.CompleteAttempts(t.Context(), store.Completion{Results: results}); err != nil {
+	if _, err := s.CompleteAttempts(t.Context(), store.Completion{Results: results}); err != nil {
 		t.Fatalf("CompleteAttempts: %v", err)
 	}
 }
