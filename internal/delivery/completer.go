@@ -147,10 +147,10 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 	// A write may wait behind another and a give-back: leases close to
 	// their end are renewed first, so none runs out meanwhile.
 	c.extend(ctx, all, 3*writeTimeout)
-	untried, err := c.store(ctx, all)
+	err := c.store(ctx, all)
 	switch {
 	case err == nil:
-		c.written(ctx, all, untried)
+		c.written(ctx, all)
 		return true
 	case otw.ErrorCode(err) == otw.EUNAVAILABLE:
 		c.keep(ctx, all, err)
@@ -164,12 +164,11 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 	var last error
 	written := false
 	for _, o := range all {
-		untried, err := c.store(ctx, []outcome{o})
-		if err != nil {
+		if err := c.store(ctx, []outcome{o}); err != nil {
 			refused, last = append(refused, o), err
 			continue
 		}
-		c.written(ctx, []outcome{o}, untried)
+		c.written(ctx, []outcome{o})
 		written = true
 	}
 	var kept []outcome
@@ -184,7 +183,7 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 		c.d.cfg.Logger.Error("the store refuses a delivery attempt that others were written beside; dropped, the delivery will be sent again",
 			"err", last, "deliveryID", o.deliveryID, "organizationID", o.result.OrganizationID)
 		c.written(ctx, []outcome{{result: store.AttemptResult{Lease: o.result.Lease, OrganizationID: o.result.OrganizationID},
-			aborted: true, workerFreed: o.workerFreed, freedEarly: o.freedEarly}}, false)
+			aborted: true, workerFreed: o.workerFreed, freedEarly: o.freedEarly}})
 	}
 	if len(kept) > 0 {
 		c.keep(ctx, kept, last)
@@ -200,27 +199,25 @@ const maxRefusals = 3
 // store writes the outcomes' attempts, and what they cause, under the
 // write timeout, and starts what the write handed over: the next
 // deliveries of the order keys it let go, into workers promised for them
-// (see handOverNext). It reports whether a key it let go was not offered
-// for want of a worker, so that a claim looks for its next delivery.
-func (c *completer) store(ctx context.Context, outcomes []outcome) (untried bool, err error) {
+// (see handOverNext).
+func (c *completer) store(ctx context.Context, outcomes []outcome) error {
 	comp := c.completion(outcomes)
-	untried = c.d.handOverNext(&comp)
+	c.d.handOverNext(&comp)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	taken, err := c.d.cfg.Store.CompleteAttempts(wctx, comp)
 	if len(comp.Take.Room) > 0 {
 		c.d.Accept(comp.Take, taken) // nothing on an error: the workers are free again
 	}
-	return untried, err
+	return err
 }
 
 // written finishes outcomes whose attempts are stored, with the disables
 // and operational events they cause: the leases of those cut short are
 // given back, workers still in use are freed (dropping the waiting
 // deliveries of webhooks disabled), the metrics and the earliest retry
-// recorded. untried says that the write let an order key go whose next
-// delivery it did not try to hand over.
-func (c *completer) written(ctx context.Context, outcomes []outcome, untried bool) {
+// recorded.
+func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	d := c.d
 	if c.failing != nil {
 		d.cfg.Logger.Info("writing delivery attempts works again")
@@ -275,10 +272,13 @@ func (c *completer) written(ctx context.Context, outcomes []outcome, untried boo
 		d.earlyWritten(outcomes)
 	}
 	d.freeWorkers(free, reasons)
-	if early && untried {
-		// Their workers were freed before this write, so freeing wakes
-		// nothing: the next deliveries of the keys the write let go
-		// without handing them over are found by a claim.
+	if early {
+		// Their workers were freed before this write, so freeing woke
+		// nothing: a claim refills what they took, and finds the next
+		// deliveries of the keys the write let go without handing them
+		// over. Waking only for those (untried) halved a batched run's
+		// rate: a claim that found less than its room had met keys held
+		// by deliveries in flight, which only such writes let go.
 		d.wakeLoop()
 	}
 }

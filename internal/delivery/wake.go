@@ -19,8 +19,9 @@ import "time"
 //     its fixed cost of reading past what is leased; and not when the
 //     last claim found less than it could take, since then new work is
 //     announced (runningLowLocked);
-//   - successes freed early were written: the next deliveries of their
-//     order keys may go now (completer.written);
+//   - successes freed early were written: a claim refills what their
+//     workers took, and finds the next deliveries of the order keys they
+//     let go that the write did not hand over (completer.written);
 //   - an outcome scheduled a retry due before the sleep ends: the sleep
 //     is shortened (wakeForRetry);
 //   - leases were given back, so their deliveries are due again at once
