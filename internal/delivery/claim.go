@@ -53,13 +53,13 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	})
 	d.mu.Lock()
 	d.claimedAll = err == nil && len(claimed) < room && !reachedRoom(claimed, perOrg, held)
+	if err == nil {
+		d.addWaitingLocked(claimed)
+	}
 	d.mu.Unlock()
 	if err != nil {
 		return false, err
 	}
-	d.mu.Lock()
-	d.addWaitingLocked(claimed)
-	d.mu.Unlock()
 	d.startWaiting()
 	return len(claimed) == room, nil
 }

@@ -17,15 +17,9 @@ import (
 // organization 1 (order keys from keys, cycled; "" is none) to a receiver
 // answering code, on a store whose outcome writes are held until release
 // is called. It returns the IDs of the requests as they arrive, the
-// dispatcher, the events' IDs in the order they were published, and stop,
-// which ends Run and fails the test on its error.
-func heldWrites(t *testing.T, n, code int, keys ...string) (arrived chan string, d *Dispatcher, ids []string, release, stop func()) {
-	arrived, d, ids, _, release, stop = heldWritesOn(t, n, code, keys...)
-	return arrived, d, ids, release, stop
-}
-
-// heldWritesOn is heldWrites, with the store.
-func heldWritesOn(t *testing.T, n, code int, keys ...string) (arrived chan string, d *Dispatcher, ids []string, f *faultyStore, release, stop func()) {
+// dispatcher, the events' IDs in the order they were published, the store,
+// and stop, which ends Run and fails the test on its error.
+func heldWrites(t *testing.T, n, code int, keys ...string) (arrived chan string, d *Dispatcher, ids []string, f *faultyStore, release, stop func()) {
 	t.Helper()
 	ctx := t.Context()
 	arrived = make(chan string, n)
@@ -70,24 +64,12 @@ func heldWritesOn(t *testing.T, n, code int, keys ...string) (arrived chan strin
 	}
 }
 
-// arrival is the ID of the next request to arrive, within 10 s.
-func arrival(t *testing.T, arrived <-chan string) string {
-	t.Helper()
-	select {
-	case id := <-arrived:
-		return id
-	case <-time.After(10 * time.Second):
-		t.Fatal("no request arrived within 10 s")
-		return ""
-	}
-}
-
 // settled waits until want requests have arrived, then a moment more, and
 // says how many arrived in all.
 func settled(t *testing.T, arrived chan string, want int) int {
 	t.Helper()
 	for range want {
-		arrival(t, arrived)
+		Receive(t, arrived)
 	}
 	time.Sleep(200 * time.Millisecond) // time for a request that should not start
 	return want + len(arrived)
@@ -101,7 +83,7 @@ func settled(t *testing.T, arrived chan string, want int) int {
 // however long the writes take. Once written, everything goes out.
 func TestSuccessFreesItsWorkerBeforeItsWrite(t *testing.T) {
 	t.Parallel()
-	arrived, d, _, release, stop := heldWrites(t, 12, http.StatusNoContent)
+	arrived, d, _, _, release, stop := heldWrites(t, 12, http.StatusNoContent)
 	if got := settled(t, arrived, 8); got != 8 {
 		t.Fatalf("%d requests out while every write was held, want 8 (4 workers, freed once by their successes)", got)
 	}
@@ -113,7 +95,7 @@ func TestSuccessFreesItsWorkerBeforeItsWrite(t *testing.T) {
 	}
 	release()
 	for range 4 {
-		arrival(t, arrived)
+		Receive(t, arrived)
 	}
 	stop()
 	if d.unwritten != 0 || d.WorkersInUse() != 0 {
@@ -126,7 +108,7 @@ func TestSuccessFreesItsWorkerBeforeItsWrite(t *testing.T) {
 // before the write says which.
 func TestFailureKeepsItsWorkerUntilWritten(t *testing.T) {
 	t.Parallel()
-	arrived, d, _, release, stop := heldWrites(t, 8, http.StatusInternalServerError)
+	arrived, d, _, _, release, stop := heldWrites(t, 8, http.StatusInternalServerError)
 	if got := settled(t, arrived, 4); got != 4 {
 		t.Fatalf("%d requests out while the writes of four failures were held, want 4", got)
 	}
@@ -143,13 +125,13 @@ func TestFailureKeepsItsWorkerUntilWritten(t *testing.T) {
 // hour here).
 func TestOrderKeyGoesOnAfterTheWriteOfASuccessFreedEarly(t *testing.T) {
 	t.Parallel()
-	arrived, _, ids, release, stop := heldWrites(t, 3, http.StatusNoContent, "m:1")
-	first := arrival(t, arrived)
+	arrived, _, ids, _, release, stop := heldWrites(t, 3, http.StatusNoContent, "m:1")
+	first := Receive(t, arrived)
 	if got := settled(t, arrived, 0); got != 0 {
 		t.Fatalf("%d more requests of the order key out before the first one's outcome was written", got)
 	}
 	release()
-	got := []string{first, arrival(t, arrived), arrival(t, arrived)}
+	got := []string{first, Receive(t, arrived), Receive(t, arrived)}
 	stop()
 	if !slices.Equal(got, ids) {
 		t.Fatalf("arrived %v, want the events' order %v", got, ids)
@@ -161,11 +143,11 @@ func TestOrderKeyGoesOnAfterTheWriteOfASuccessFreedEarly(t *testing.T) {
 // is out, the second and third still go, in order.
 func TestWriteHandsOverTheNextOfTheKey(t *testing.T) {
 	t.Parallel()
-	arrived, _, ids, f, release, stop := heldWritesOn(t, 3, http.StatusNoContent, "m:1")
-	first := arrival(t, arrived)
+	arrived, _, ids, f, release, stop := heldWrites(t, 3, http.StatusNoContent, "m:1")
+	first := Receive(t, arrived)
 	f.blind.Store(true)
 	release()
-	got := []string{first, arrival(t, arrived), arrival(t, arrived)}
+	got := []string{first, Receive(t, arrived), Receive(t, arrived)}
 	stop()
 	if !slices.Equal(got, ids) {
 		t.Fatalf("arrived %v, want the events' order %v", got, ids)

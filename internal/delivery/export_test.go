@@ -34,3 +34,16 @@ func OpenTestStore(t *testing.T, eventType string, urls map[int64]string) *sqlit
 	}
 	return s
 }
+
+// Receive is the ID (webhook-id) of the next request to arrive on arrived,
+// within 10 s.
+func Receive(t *testing.T, arrived <-chan string) string {
+	t.Helper()
+	select {
+	case id := <-arrived:
+		return id
+	case <-time.After(10 * time.Second):
+		t.Fatal("no request arrived within 10 s")
+		return ""
+	}
+}

@@ -35,7 +35,7 @@ func TestInsertHandsFreshDeliveriesToTheDispatcher(t *testing.T) {
 	}
 	got := map[string]bool{}
 	for range events {
-		got[receive(t, arrived)] = true
+		got[delivery.Receive(t, arrived)] = true
 	}
 	for i, e := range events {
 		if !got[e.ID] || !in[i].Taken {

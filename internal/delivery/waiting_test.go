@@ -71,7 +71,7 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 	mu.Unlock()
 	close(release)
 
-	second := receive(t, arrived)
+	second := delivery.Receive(t, arrived)
 	if second == first {
 		t.Fatalf("%s arrived twice before the other event", first)
 	}
@@ -84,16 +84,5 @@ func TestWaitingDeliveryWithSpentLeaseIsClaimedAfreshNotSentTwice(t *testing.T) 
 	stop()
 	if err := <-ran; err != nil {
 		t.Fatal(err)
-	}
-}
-
-func receive(t *testing.T, arrived <-chan string) string {
-	t.Helper()
-	select {
-	case id := <-arrived:
-		return id
-	case <-time.After(10 * time.Second):
-		t.Fatal("no request arrived within 10 s")
-		return ""
 	}
 }
