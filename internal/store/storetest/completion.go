@@ -169,12 +169,14 @@ func opsEvent(typ string, org int64, cause string, at time.Time) otw.Event {
 	return otw.NewOpsEvent(otw.OpsEvent{Type: typ, OrganizationID: org}, cause, at)
 }
 
-// completeAll writes a whole completion.
-func completeAll(t *testing.T, s store.Store, c store.Completion) {
+// completeAll writes a whole completion and returns what it handed over.
+func completeAll(t *testing.T, s store.Store, c store.Completion) []store.Claimed {
 	t.Helper()
-	if _, err := s.CompleteAttempts(t.Context(), c); err != nil {
+	taken, err := s.CompleteAttempts(t.Context(), c)
+	if err != nil {
 		t.Fatalf("CompleteAttempts: %v", err)
 	}
+	return taken
 }
 
 func getWebhook(t *testing.T, s store.Store, org int64) otw.Webhook {

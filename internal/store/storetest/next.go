@@ -23,7 +23,7 @@ var nextTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("claimed %v, want the heads of both keys %v", ids, []string{first, alone})
 		}
 		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 5}}
-		taken := completeTaking(t, s, store.Completion{Now: t0, Take: take,
+		taken := completeAll(t, s, store.Completion{Now: t0, Take: take,
 			Results: []store.AttemptResult{result(got[0], otw.DeliverySucceeded, 200, t0), result(got[1], otw.DeliverySucceeded, 200, t0)}})
 		if len(taken) != 1 {
 			t.Fatalf("handed over %v, want the second of m:1 only (m:2 has no next)", claimedIDs(taken))
@@ -38,7 +38,7 @@ var nextTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("claimed %v while the next of m:1 was handed over", claimedIDs(again))
 		}
 		// A retry keeps the key held: nothing goes.
-		if more := completeTaking(t, s, store.Completion{Now: t0, Take: take,
+		if more := completeAll(t, s, store.Completion{Now: t0, Take: take,
 			Results: []store.AttemptResult{result(c, otw.DeliveryPending, 500, t0)}}); len(more) != 0 {
 			t.Fatalf("handed over %v after a retry of m:1's second", claimedIDs(more))
 		}
@@ -52,7 +52,7 @@ var nextTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("claimed %v, want %v", ids, heads)
 		}
 		// Room for one key: the first result's.
-		taken := completeTaking(t, s, store.Completion{Now: t0,
+		taken := completeAll(t, s, store.Completion{Now: t0,
 			Take:    store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 1}},
 			Results: []store.AttemptResult{result(got[0], otw.DeliverySucceeded, 200, t0), result(got[1], otw.DeliveryFailed, 410, t0)}})
 		if ids := claimedIDs(taken); !slices.Equal(ids, nexts[:1]) {
@@ -68,7 +68,7 @@ var nextTests = map[string]func(*testing.T, store.Store){
 		head := deliver(t, s, org1, "m:1", t0)
 		next := deliver(t, s, org1, "m:1", t0)
 		c := claimOne(t, s, t0, head)
-		if taken := completeTaking(t, s, store.Completion{Results: []store.AttemptResult{result(c, otw.DeliverySucceeded, 200, t0)}}); len(taken) != 0 {
+		if taken := completeAll(t, s, store.Completion{Results: []store.AttemptResult{result(c, otw.DeliverySucceeded, 200, t0)}}); len(taken) != 0 {
 			t.Fatalf("handed over %v with the zero Take", claimedIDs(taken))
 		}
 		claimOne(t, s, t0, next)
@@ -80,7 +80,7 @@ var nextTests = map[string]func(*testing.T, store.Store){
 		next := deliver(t, s, org1, "m:1", later) // due a second later
 		c := claimOne(t, s, t0, head)
 		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 5}}
-		if taken := completeTaking(t, s, store.Completion{Now: t0, Take: take,
+		if taken := completeAll(t, s, store.Completion{Now: t0, Take: take,
 			Results: []store.AttemptResult{result(c, otw.DeliverySucceeded, 200, t0)}}); len(taken) != 0 {
 			t.Fatalf("handed over %v before it was due", claimedIDs(taken))
 		}
@@ -91,7 +91,7 @@ var nextTests = map[string]func(*testing.T, store.Store){
 		head := deliver(t, s, org1, "m:1", t0)
 		deliver(t, s, org1, "m:1", t0)
 		c := claimOne(t, s, t0, head)
-		taken := completeTaking(t, s, store.Completion{Now: t0,
+		taken := completeAll(t, s, store.Completion{Now: t0,
 			Take:    store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 5}},
 			Results: []store.AttemptResult{result(c, otw.DeliveryFailed, 410, t0)},
 			Disable: []store.Disable{{OrganizationID: org1, Reason: "the endpoint answered 410 Gone"}}})
@@ -99,14 +99,4 @@ var nextTests = map[string]func(*testing.T, store.Store){
 			t.Fatalf("handed over %v for a webhook the same write disabled", claimedIDs(taken))
 		}
 	},
-}
-
-// completeTaking writes c and returns what it handed over.
-func completeTaking(t *testing.T, s store.Store, c store.Completion) []store.Claimed {
-	t.Helper()
-	taken, err := s.CompleteAttempts(t.Context(), c)
-	if err != nil {
-		t.Fatalf("CompleteAttempts: %v", err)
-	}
-	return taken
 }
