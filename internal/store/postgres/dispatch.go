@@ -64,13 +64,7 @@ WITH picked AS (
 	UPDATE deliveries d SET lease_until = $4 FROM picked WHERE d.seq = picked.seq AND d.event_created_at = picked.event_created_at
 	RETURNING d.seq, d.event_created_at, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at, d.next_attempt_at
 )
-SELECT l.seq, l.event_created_at, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
-       e.body, e.trace_parent, w.url, w.secret,
-       CASE WHEN w.previous_secret_until > $1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
-FROM leased l
-JOIN events e ON e.seq = l.event_seq AND e.created_at = l.event_created_at
-JOIN webhooks w ON w.organization_id = l.organization_id
-ORDER BY l.next_attempt_at, l.seq`
+` + leasedRows + `ORDER BY l.next_attempt_at, l.seq`
 
 // plannedForTheseRows has the statements after it in the same transaction
 // planned for their own arguments (plan_cache_mode, for this transaction
@@ -230,9 +224,9 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]sto
 	return taken, nil
 }
 
-// nextOfKeysQuery leases the next delivery of each order key ($1, $2) that
+// nextOfKeysQuery leases the next delivery of each order key ($2, $3) that
 // a completion let go (store.Completion.Take), in the completion's
-// transaction: the key's earliest pending delivery, when it is due at $3,
+// transaction: the key's earliest pending delivery, when it is due at $1,
 // not leased, and its webhook switched on and active, until $4. The
 // pending and lease tests are made again on the row it updates, so a claim
 // or write of another node meanwhile keeps it from being leased twice; the
@@ -244,7 +238,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]sto
 const nextOfKeysQuery = `
 WITH k AS (
 	SELECT DISTINCT k.org, k.key
-	FROM unnest($1::bigint[], $2::text[]) AS k(org, key)
+	FROM unnest($2::bigint[], $3::text[]) AS k(org, key)
 	JOIN webhooks w ON w.organization_id = k.org AND w.enabled AND w.state = 'active'
 ), nxt AS (
 	SELECT n.seq, n.event_created_at
@@ -254,20 +248,14 @@ WITH k AS (
 		ORDER BY d.seq
 		LIMIT 1
 	) AS n
-	WHERE n.next_attempt_at <= $3 AND (n.lease_until IS NULL OR n.lease_until <= $3)
+	WHERE n.next_attempt_at <= $1 AND (n.lease_until IS NULL OR n.lease_until <= $1)
 ), leased AS (
 	UPDATE deliveries d SET lease_until = $4 FROM nxt
 	WHERE d.seq = nxt.seq AND d.event_created_at = nxt.event_created_at
-	  AND coalesce(d.status, '') = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $3)
+	  AND coalesce(d.status, '') = 'pending' AND (d.lease_until IS NULL OR d.lease_until <= $1)
 	RETURNING d.seq, d.event_created_at, d.id, d.event_seq, d.organization_id, d.event_type, d.order_key, d.attempt_count, d.created_at
 )
-SELECT l.seq, l.event_created_at, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
-       e.body, e.trace_parent, w.url, w.secret,
-       CASE WHEN w.previous_secret_until > $3 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
-FROM leased l
-JOIN events e ON e.seq = l.event_seq AND e.created_at = l.event_created_at
-JOIN webhooks w ON w.organization_id = l.organization_id
-ORDER BY l.seq`
+` + leasedRows + `ORDER BY l.seq`
 
 // nextOfKeys is a completion's hand-off: the keys it tries, at now, for a
 // lease until leaseUntil (Unix ms).
@@ -281,7 +269,7 @@ func (n nextOfKeys) args() []any {
 	for i, k := range n.keys {
 		orgs[i], keys[i] = k.OrganizationID, k.OrderKey
 	}
-	return []any{orgs, keys, n.now, n.leaseUntil}
+	return []any{n.now, orgs, keys, n.leaseUntil}
 }
 
 func (n nextOfKeys) queue(b *pgx.Batch) {
@@ -302,8 +290,20 @@ func (n nextOfKeys) collect(rows pgx.Rows, err error) ([]store.Claimed, error) {
 	})
 }
 
-// scanClaimed reads a leased delivery as the claim and the completion's
-// hand-off return it, leased until leaseUntil (Unix ms).
+// leasedRows is how the claim and the completion's hand-off return what
+// their "leased" step leased: with its event and webhook, in the columns
+// scanClaimed reads; $1 is now, for the previous secret.
+const leasedRows = `
+SELECT l.seq, l.event_created_at, l.id, e.id, l.organization_id, l.event_type, l.order_key, l.attempt_count, l.created_at,
+       e.body, e.trace_parent, w.url, w.secret,
+       CASE WHEN w.previous_secret_until > $1 THEN w.previous_secret END, w.failing_since, coalesce(w.rate_limit, 0)
+FROM leased l
+JOIN events e ON e.seq = l.event_seq AND e.created_at = l.event_created_at
+JOIN webhooks w ON w.organization_id = l.organization_id
+`
+
+// scanClaimed reads a row of leasedRows, leased until leaseUntil (Unix
+// ms).
 func scanClaimed(row pgx.CollectableRow, leaseUntil int64) (store.Claimed, error) {
 	c := store.Claimed{Lease: store.Lease{LeaseUntil: fromMs(leaseUntil)}}
 	var created, eventCreated int64

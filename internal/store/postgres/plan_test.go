@@ -65,6 +65,19 @@ func fill(t *testing.T, s store.Store, first, rounds int, createdAt time.Time) {
 	}
 }
 
+// cacheGenericPlan prepares a statement on conn and has PostgreSQL make and
+// cache its generic plan now, by running execute (an EXPLAIN EXECUTE of
+// it) once: as PostgreSQL's choice comes to after five runs, the plan
+// every later run uses.
+func cacheGenericPlan(t *testing.T, conn *pgx.Conn, prepare, execute string) {
+	t.Helper()
+	for _, q := range []string{prepare, "SET plan_cache_mode = force_generic_plan", execute} {
+		if _, err := conn.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // explain runs an EXPLAIN through q (the connection conn, or a transaction
 // on it) and returns the plan in the migrations' index names.
 func explain(t *testing.T, conn *pgx.Conn, q interface {
@@ -176,17 +189,8 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 		arr(nums, "int[]"), arr(nulls, "bigint[]"), arr(nulls, "int[]"), arr(texts, "text[]"), arr(nulls, "bigint[]"),
 		arr(times, "bigint[]"), arr(times, "bigint[]")}, ", ") + ")"
 	fill(t, s, 0, 4, now) // a new database's first minutes
-	for _, q := range []string{
-		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS " + postgres.OutcomesQuery,
-		// As PostgreSQL's choice comes to after five runs: the generic
-		// plan, made and cached now, then used by every run.
-		"SET plan_cache_mode = force_generic_plan",
-		execute,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cacheGenericPlan(t, conn,
+		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS "+postgres.OutcomesQuery, execute)
 	fill(t, s, 4, 56, now)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
@@ -204,27 +208,18 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 
 // The completion's hand-off finds each key's next delivery through
 // deliveries_order, and leases it by primary key, with the generic plan it
-// keeps (it runs after
-// PlannedOnce): here that plan is cached while the tables are empty, as a
-// connection caches it on a new database, and must still probe the index
-// once 30,000 deliveries are stored and no statistics gathered.
+// keeps (it runs after plannedOnce): here that plan is cached while the
+// tables are empty, as a connection caches it on a new database, and must
+// still probe the index once 30,000 deliveries are stored and no
+// statistics gathered.
 func TestNextOfKeysProbesTheOrderIndex(t *testing.T) {
 	url := newSchema(t)
 	s := open(t, url)
 	newOrg(t, s, 1)
 	conn := connect(t, url)
-	ctx := context.Background()
 	now := time.Now().UnixMilli()
-	execute := fmt.Sprintf(`EXPLAIN EXECUTE next_of_keys('{1,1}'::bigint[], '{"m:1-1","m:2-2"}'::text[], %d, %d)`, now, now+30000)
-	for _, q := range []string{
-		"PREPARE next_of_keys(bigint[], text[], bigint, bigint) AS " + postgres.NextOfKeysQuery,
-		"SET plan_cache_mode = force_generic_plan",
-		execute,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	execute := fmt.Sprintf(`EXPLAIN EXECUTE next_of_keys(%d, '{1,1}'::bigint[], '{"m:1-1","m:2-2"}'::text[], %d)`, now, now+30000)
+	cacheGenericPlan(t, conn, "PREPARE next_of_keys(bigint, bigint[], text[], bigint) AS "+postgres.NextOfKeysQuery, execute)
 	fill(t, s, 0, 60, time.Now())
 	plan := explain(t, conn, conn, execute, pgx.QueryExecModeSimpleProtocol)
 	if strings.Contains(plan, "Seq Scan on deliveries") || !strings.Contains(plan, "deliveries_order") ||
