@@ -43,7 +43,7 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	d.mu.Unlock()
 	if room <= 0 {
 		d.mu.Lock()
-		d.claimedAll = false
+		d.claimedAll, d.drained = false, false
 		d.mu.Unlock()
 		return false, nil // a write that frees workers wakes the loop (freeWorkers)
 	}
@@ -53,6 +53,7 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	})
 	d.mu.Lock()
 	d.claimedAll = err == nil && len(claimed) < room && !reachedRoom(claimed, perOrg, held)
+	d.drained = err == nil && len(claimed) == 0 && !heldToTheRoom(perOrg, held)
 	if err == nil {
 		d.addWaitingLocked(claimed)
 	}
@@ -62,6 +63,17 @@ func (d *Dispatcher) claim(ctx context.Context) (full bool, err error) {
 	}
 	d.startWaiting()
 	return len(claimed) == room, nil
+}
+
+// heldToTheRoom reports whether some organization held all that it may
+// (perOrg), so that the claim did not look at its work.
+func heldToTheRoom(perOrg int, held map[int64]int) bool {
+	for _, n := range held {
+		if n >= perOrg {
+			return true
+		}
+	}
+	return false
 }
 
 // reachedRoom reports whether the claim took of some organization all
@@ -224,11 +236,15 @@ func (d *Dispatcher) holdingLocked() (total int, byOrg map[int64]int) {
 // without waiting for a claim. Only workers free right now, and that the
 // fair share lets each organization start, are promised, so what is
 // handed over starts at once, unless its webhook's rate limit makes it
-// wait for its turn. Nothing is promised outside Run.
-func (d *Dispatcher) Reserve(orgs []int64) store.Take { return d.reserve(orgs, nil) }
+// wait for its turn. Nothing is promised outside Run. Each organization
+// is promised at most want[org] workers (the insert's deliveries of it),
+// when want is not nil: a worker promised is one that neither a claim nor
+// a completion's hand-over may use until Accept.
+func (d *Dispatcher) Reserve(orgs []int64, want map[int64]int) store.Take {
+	return d.reserve(orgs, want)
+}
 
-// reserve is Reserve promising each organization at most want[org]
-// workers, when want is not nil.
+// reserve is Reserve.
 func (d *Dispatcher) reserve(orgs []int64, want map[int64]int) store.Take {
 	d.mu.Lock()
 	defer d.mu.Unlock()

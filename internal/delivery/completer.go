@@ -147,10 +147,10 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 	// A write may wait behind another and a give-back: leases close to
 	// their end are renewed first, so none runs out meanwhile.
 	c.extend(ctx, all, 3*writeTimeout)
-	err := c.store(ctx, all)
+	untried, err := c.store(ctx, all)
 	switch {
 	case err == nil:
-		c.written(ctx, all)
+		c.written(ctx, all, untried)
 		return true
 	case otw.ErrorCode(err) == otw.EUNAVAILABLE:
 		c.keep(ctx, all, err)
@@ -164,11 +164,12 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 	var last error
 	written := false
 	for _, o := range all {
-		if err := c.store(ctx, []outcome{o}); err != nil {
+		untried, err := c.store(ctx, []outcome{o})
+		if err != nil {
 			refused, last = append(refused, o), err
 			continue
 		}
-		c.written(ctx, []outcome{o})
+		c.written(ctx, []outcome{o}, untried)
 		written = true
 	}
 	var kept []outcome
@@ -183,7 +184,7 @@ func (c *completer) write(ctx context.Context, batch []outcome) bool {
 		c.d.cfg.Logger.Error("the store refuses a delivery attempt that others were written beside; dropped, the delivery will be sent again",
 			"err", last, "deliveryID", o.deliveryID, "organizationID", o.result.OrganizationID)
 		c.written(ctx, []outcome{{result: store.AttemptResult{Lease: o.result.Lease, OrganizationID: o.result.OrganizationID},
-			aborted: true, workerFreed: o.workerFreed, freedEarly: o.freedEarly}})
+			aborted: true, workerFreed: o.workerFreed, freedEarly: o.freedEarly}}, true)
 	}
 	if len(kept) > 0 {
 		c.keep(ctx, kept, last)
@@ -199,25 +200,27 @@ const maxRefusals = 3
 // store writes the outcomes' attempts, and what they cause, under the
 // write timeout, and starts what the write handed over: the next
 // deliveries of the order keys it let go, into workers promised for them
-// (see handOverNext).
-func (c *completer) store(ctx context.Context, outcomes []outcome) error {
+// (see handOverNext). It reports whether the write let order keys go
+// without a worker promised for their next deliveries (untried).
+func (c *completer) store(ctx context.Context, outcomes []outcome) (untried bool, err error) {
 	comp := c.completion(outcomes)
-	c.d.handOverNext(&comp)
+	untried = c.d.handOverNext(&comp)
 	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
 	defer cancel()
 	taken, err := c.d.cfg.Store.CompleteAttempts(wctx, comp)
 	if len(comp.Take.Room) > 0 {
 		c.d.Accept(comp.Take, taken) // nothing on an error: the workers are free again
 	}
-	return err
+	return untried, err
 }
 
 // written finishes outcomes whose attempts are stored, with the disables
 // and operational events they cause: the leases of those cut short are
 // given back, workers still in use are freed (dropping the waiting
 // deliveries of webhooks disabled), the metrics and the earliest retry
-// recorded.
-func (c *completer) written(ctx context.Context, outcomes []outcome) {
+// recorded. untried says that the write let order keys go without trying
+// to hand over their next deliveries (see store): a claim must look.
+func (c *completer) written(ctx context.Context, outcomes []outcome, untried bool) {
 	d := c.d
 	if c.failing != nil {
 		d.cfg.Logger.Info("writing delivery attempts works again")
@@ -268,17 +271,22 @@ func (c *completer) written(ctx context.Context, outcomes []outcome) {
 	if !retry.IsZero() {
 		d.wakeForRetry(retry)
 	}
+	if untried {
+		d.undrain()
+	}
 	if early {
 		d.earlyWritten(outcomes)
 	}
 	d.freeWorkers(free, reasons)
-	if early {
+	if early && !d.isDrained() {
 		// Their workers were freed before this write, so freeing woke
 		// nothing: a claim refills what they took, and finds the next
 		// deliveries of the keys the write let go without handing them
 		// over. Waking only for those (untried) halved a batched run's
 		// rate: a claim that found less than its room had met keys held
-		// by deliveries in flight, which only such writes let go.
+		// by deliveries in flight, which only such writes let go. After a
+		// claim that found nothing at all (drained), the write's hand-over
+		// did all a claim would.
 		d.wakeLoop()
 	}
 }

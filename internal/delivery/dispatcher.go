@@ -116,8 +116,14 @@ type Dispatcher struct {
 	// claimedAll: the last claim took all it found, short of its room,
 	// so a worker freed early needs no claim to find more (wake.go).
 	claimedAll bool
-	nextRetry  time.Time // earliest retry this node scheduled (wake.go)
-	sleepEnds  time.Time // when the claim loop's sleep ends; zero while it is awake (wake.go)
+	// drained: the last claim found nothing to lease, with room for every
+	// organization, and no write since let an order key go without
+	// handing over its next delivery. Until a claim finds work, what
+	// becomes due is announced, handed over or timed, so writes wake no
+	// claim (wake.go).
+	drained   bool
+	nextRetry time.Time // earliest retry this node scheduled (wake.go)
+	sleepEnds time.Time // when the claim loop's sleep ends; zero while it is awake (wake.go)
 }
 
 // New returns a dispatcher with cfg's defaults filled in.

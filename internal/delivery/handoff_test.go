@@ -60,7 +60,7 @@ func TestReservePromisesOnlyFreeWorkers(t *testing.T) {
 		Store: s, OpenSecret: func(b []byte) ([]byte, error) { return b, nil }, Client: &http.Client{},
 		Workers: 3, PerWebhook: 2, PollInterval: time.Hour,
 	})
-	if take := d.Reserve([]int64{1}); len(take.Room) != 0 {
+	if take := d.Reserve([]int64{1}, nil); len(take.Room) != 0 {
 		t.Fatalf("before Run: promised %v", take.Room)
 	}
 	runCtx, stop := context.WithCancel(t.Context())
@@ -68,15 +68,22 @@ func TestReservePromisesOnlyFreeWorkers(t *testing.T) {
 	go func() { ran <- d.Run(runCtx) }()
 	waitRunning(t, d)
 
-	first := d.Reserve([]int64{1, 2})
+	first := d.Reserve([]int64{1, 2}, nil)
 	if first.Room[1] != 2 || first.Room[2] != 1 {
 		t.Fatalf("promised %v, want 2 for the first webhook (its limit) and 1 for the second (3 in all)", first.Room)
 	}
-	if again := d.Reserve([]int64{1, 2}); len(again.Room) != 0 {
+	if again := d.Reserve([]int64{1, 2}, nil); len(again.Room) != 0 {
 		t.Fatalf("promised %v again while every worker is promised", again.Room)
 	}
 	d.Accept(first, nil)
-	if after := d.Reserve([]int64{2}); after.Room[2] != 2 {
+	// An insert of one event of the first webhook is promised one worker,
+	// not all that are free: the rest stay for claims and hand-overs.
+	if one := d.Reserve([]int64{1}, map[int64]int{1: 1}); one.Room[1] != 1 {
+		t.Fatalf("promised %v for one event, want 1", one.Room)
+	} else {
+		d.Accept(one, nil)
+	}
+	if after := d.Reserve([]int64{2}, nil); after.Room[2] != 2 {
 		t.Fatalf("after the unused promise came back: promised %v, want 2 for the second webhook", after.Room)
 	} else {
 		d.Accept(after, nil)
@@ -85,7 +92,7 @@ func TestReservePromisesOnlyFreeWorkers(t *testing.T) {
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
-	if take := d.Reserve([]int64{1}); len(take.Room) != 0 {
+	if take := d.Reserve([]int64{1}, nil); len(take.Room) != 0 {
 		t.Fatalf("after Run: promised %v", take.Room)
 	}
 }
@@ -128,7 +135,7 @@ func handoffStore(t *testing.T, url string) *sqlite.Store {
 func waitRunning(t *testing.T, d *delivery.Dispatcher) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-		if take := d.Reserve([]int64{1}); len(take.Room) > 0 {
+		if take := d.Reserve([]int64{1}, nil); len(take.Room) > 0 {
 			d.Accept(take, nil)
 			return
 		}
@@ -144,7 +151,7 @@ func TestAcceptAfterStopGivesBack(t *testing.T) {
 	ctx := t.Context()
 	s, d, arrived, stop := runningDispatcher(t)
 
-	take := d.Reserve([]int64{1})
+	take := d.Reserve([]int64{1}, nil)
 	now := time.Now()
 	e := otw.Event{ID: otw.NewID("evt_", now), OrganizationID: 1, Type: "integration_message_status",
 		Body: []byte(`{"type":"integration_message_status"}`), CreatedAt: now}

@@ -15,9 +15,10 @@ import (
 // the first status of a message).
 //
 // The caller passes comp.Take to Accept once the write has answered. A key
-// let go without a promised worker is left to the claim that the write
-// wakes (completer.written).
-func (d *Dispatcher) handOverNext(comp *store.Completion) {
+// let go without a promised worker is left to a claim, which the write
+// wakes (completer.written): handOverNext reports whether there is such a
+// key (untried).
+func (d *Dispatcher) handOverNext(comp *store.Completion) (untried bool) {
 	keys := make(map[store.OrderKey]bool)
 	want := make(map[int64]int)
 	var orgs []int64
@@ -34,10 +35,16 @@ func (d *Dispatcher) handOverNext(comp *store.Completion) {
 		}
 	}
 	if len(keys) == 0 {
-		return
+		return false
 	}
 	comp.Take = d.reserve(orgs, want)
 	if len(comp.Take.Room) > 0 && comp.Now.IsZero() {
 		comp.Now = d.cfg.Now()
 	}
+	for org, n := range want {
+		if comp.Take.Room[org] < n {
+			return true
+		}
+	}
+	return false
 }

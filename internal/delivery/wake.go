@@ -22,6 +22,11 @@ import "time"
 //   - successes freed early were written: a claim refills what their
 //     workers took, and finds the next deliveries of the order keys they
 //     let go that the write did not hand over (completer.written);
+//   - but neither of the two above after a claim that found nothing to
+//     lease with room to spare (Dispatcher.drained): then the write's
+//     hand-over did what a claim would, and new work is announced. A write
+//     that let keys go without trying to hand over their next deliveries,
+//     for want of workers, ends that state;
 //   - an outcome scheduled a retry due before the sleep ends: the sleep
 //     is shortened (wakeForRetry);
 //   - leases were given back, so their deliveries are due again at once
@@ -92,6 +97,9 @@ func (d *Dispatcher) freeWorkers(batch []outcome, disable map[int64]string) {
 	d.releaseLocked(batch, disable)
 	short := false
 	for _, o := range batch {
+		if d.drained {
+			break // see Dispatcher.drained
+		}
 		if len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook {
 			short = true
 			break
@@ -102,6 +110,22 @@ func (d *Dispatcher) freeWorkers(batch []outcome, disable map[int64]string) {
 	if short {
 		d.wakeLoop()
 	}
+}
+
+// isDrained reports whether the last claim found nothing, so that freed
+// workers need no claim (see Dispatcher.drained).
+func (d *Dispatcher) isDrained() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.drained
+}
+
+// undrain notes that a write let order keys go without handing over their
+// next deliveries: a claim may find them.
+func (d *Dispatcher) undrain() {
+	d.mu.Lock()
+	d.drained = false
+	d.mu.Unlock()
 }
 
 // wakeAfterGiveBack follows leases given back: their deliveries are due

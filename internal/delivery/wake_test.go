@@ -75,6 +75,46 @@ func TestFreeWorkersWakesWhenWaitingRunsShort(t *testing.T) {
 	}
 }
 
+// After a claim that found nothing to lease, with room to spare, freed
+// workers wake no claim: what becomes due is announced or handed over by
+// the write that lets it go. A write that let an order key go without a
+// worker promised for its next delivery ends that state: a claim must look.
+func TestDrainedClaimLoopSleepsUntilAKeyIsLetGoUntried(t *testing.T) {
+	s := OpenTestStore(t, "integration_message_status", map[int64]string{1: "http://127.0.0.1:1/"})
+	d := New(Config{Store: s, PerWebhook: 2, Workers: 4, PollInterval: time.Hour})
+	done := func() []outcome {
+		d.mu.Lock()
+		d.inUse++
+		d.inUseBy[1]++
+		d.mu.Unlock()
+		return []outcome{{result: store.AttemptResult{OrganizationID: 1}}}
+	}
+	if _, err := d.claim(t.Context()); err != nil || !d.isDrained() {
+		t.Fatalf("claim on an empty store: drained %v, %v; want drained", d.isDrained(), err)
+	}
+	d.freeWorkers(done(), nil)
+	if woken(d) {
+		t.Fatal("woken by freed workers after a claim that found nothing")
+	}
+	// Outside Run no worker is promised: the key goes untried.
+	success := store.Completion{Results: []store.AttemptResult{{OrganizationID: 1, OrderKey: "m:1", Status: otw.DeliverySucceeded}}}
+	if !d.handOverNext(&success) {
+		t.Fatal("a key let go without a promised worker is not reported untried")
+	}
+	d.undrain()
+	d.freeWorkers(done(), nil)
+	if !woken(d) {
+		t.Fatal("not woken once a key was let go untried")
+	}
+	d.mu.Lock()
+	d.drained = true
+	d.inUseBy[1] = 4 // the organization holds all it may (a round ahead of its 2): the claim skips it
+	d.mu.Unlock()
+	if _, err := d.claim(t.Context()); err != nil || d.isDrained() {
+		t.Fatalf("claim while an organization held all it may: drained %v, %v; want not", d.isDrained(), err)
+	}
+}
+
 // A success freed early wakes the claim loop only when the last claim may
 // have left work behind and its organization is left with fewer than half
 // a webhook's worth waiting: after a claim that took all it found, new work

@@ -52,7 +52,7 @@ type reply struct {
 // (see store.Take): Reserve before the insert, Accept after it, with what
 // was taken.
 type Handoff interface {
-	Reserve(orgs []int64) store.Take
+	Reserve(orgs []int64, want map[int64]int) store.Take
 	Accept(take store.Take, taken []store.Claimed)
 }
 
@@ -205,15 +205,18 @@ func (c *Committer) insert(events []otw.Event) ([]store.Inserted, error) {
 		inserted, _, err := c.store.InsertEvents(context.Background(), events, c.now().UTC(), store.Take{})
 		return inserted, err
 	}
+	// At most a worker per event: promised workers are kept from claims
+	// and from completions' hand-overs until Accept.
 	var orgs []int64
-	seen := make(map[int64]bool)
+	want := make(map[int64]int)
 	for i := range events {
-		if org := events[i].OrganizationID; !seen[org] {
-			seen[org] = true
+		org := events[i].OrganizationID
+		if want[org] == 0 {
 			orgs = append(orgs, org)
 		}
+		want[org]++
 	}
-	take := c.handoff.Reserve(orgs)
+	take := c.handoff.Reserve(orgs, want)
 	inserted, taken, err := c.store.InsertEvents(context.Background(), events, c.now().UTC(), take)
 	c.handoff.Accept(take, taken)
 	return inserted, err

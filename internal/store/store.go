@@ -182,9 +182,15 @@ type Store interface {
 	// on any node's. It is how a dispatcher polls rarely and still starts
 	// on new work within milliseconds. These writes announce, and no
 	// others:
-	//   - InsertEvents that made a pending delivery it did not take (see
-	//     Announces): an insert whose deliveries were all taken, or that
-	//     made none, or only failed ones, is silent;
+	//   - InsertEvents that made a pending delivery it did not take and
+	//     that does not wait behind another of its key (see Announces): an
+	//     insert whose deliveries were all taken or wait, or that made
+	//     none, or only failed ones, is silent. A claim would not find one
+	//     that waits; the write that ends the one before it hands it over
+	//     or wakes a claim (see Completion.Take). Where that write may
+	//     commit between the insert's read and its commit, so that neither
+	//     sees the other (PostgreSQL), the insert asks again after its
+	//     commit and announces what no longer waits;
 	//   - RetryDelivery;
 	//   - RecoverDeliveries and RetryDeliveries (not a dry run) that made
 	//     a delivery pending;
@@ -241,6 +247,13 @@ type Inserted struct {
 	DeliveryID string // "" when no delivery was created
 	Existing   bool   // an earlier event with the same idempotency key
 	Taken      bool   // the delivery was leased to the caller (Take)
+	// Waits: the delivery is pending behind an earlier pending delivery
+	// of its order key, so no claim may take it yet. Known only of the
+	// deliveries the hand-off asked about (a Take with room); false says
+	// nothing. It is due once the earlier one ends, and the write that
+	// ends it hands it over or wakes a claim: its insert need not
+	// announce it.
+	Waits bool
 	// NotDelivered says why the event will not be sent now, one of the
 	// NotDelivered… reasons, "" when it will. It comes from the routing
 	// of the same transaction, so it is what the store did, not a guess.
@@ -340,6 +353,22 @@ func (t Take) Candidates(events []otw.Event, pending func(i int) bool) []bool {
 	return candidate
 }
 
+// MarkWaitsInCall sets out[i].Waits for the events whose deliveries are
+// pending behind an earlier pending one of their order key in the same
+// call: committed together, they cannot race (see Store.Listen).
+func MarkWaitsInCall(events []otw.Event, out []Inserted, pending func(i int) bool) {
+	seen := make(map[OrderKey]bool)
+	for i := range events {
+		e := &events[i]
+		if e.OrderKey == "" || !pending(i) {
+			continue
+		}
+		k := OrderKey{e.OrganizationID, e.OrderKey}
+		out[i].Waits = out[i].Waits || seen[k]
+		seen[k] = true
+	}
+}
+
 // Choose is the whole hand-off rule, for a driver that asks from Go
 // whether a delivery of a key was pending before the insert (waiting, asked
 // of candidates with an order key, in input order, while their
@@ -377,11 +406,12 @@ func (t Take) Choose(events []otw.Event, pending func(i int) bool, waiting func(
 
 // Announces reports whether an insert with these results announces (see
 // Store.Listen): it made a pending delivery, due now, that it did not
-// take. A delivery is pending exactly when it comes without a reason not
-// to send it (see Route.Decide).
+// take and that does not wait behind another of its order key. A delivery
+// is pending exactly when it comes without a reason not to send it (see
+// Route.Decide).
 func Announces(out []Inserted) bool {
 	for i := range out {
-		if in := &out[i]; in.DeliveryID != "" && !in.Existing && !in.Taken && in.NotDelivered == "" {
+		if in := &out[i]; in.DeliveryID != "" && !in.Existing && !in.Taken && !in.Waits && in.NotDelivered == "" {
 			return true
 		}
 	}

@@ -21,7 +21,9 @@ import (
 // hand-off rule (store.Take): a candidate ($13) is leased until $14 when
 // no delivery of its order key was pending (the statement's snapshot holds
 // none of the batch's own rows), in order, up to its organization's room
-// (the arrays $15 and $16); the taken ones come back.
+// (the arrays $15 and $16); the taken ones come back, and so do the
+// candidates that wait behind a pending delivery of their key (taken
+// false), which the insert does not announce (see Store.Listen).
 const insertEventsQuery = `
 WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bytea[], $6::text[], $7::bigint[],
@@ -33,10 +35,10 @@ WITH input AS (
 	SELECT id, organization_id, type, order_key, body, idempotency_key, created_at, coalesce(trace_parent, '')
 	FROM input ORDER BY n
 	RETURNING seq, id
-), first_in_line AS (
+), probed AS (
 	-- One probe of deliveries_order per candidate, whatever the plan
 	-- (TestInsertProbesTheOrderIndex).
-	SELECT i.n, row_number() OVER (PARTITION BY i.organization_id ORDER BY i.n) AS k, i.organization_id
+	SELECT i.n, i.organization_id, i.delivery_id, w.waits IS NOT NULL AS waits
 	FROM (SELECT * FROM input WHERE take) AS i
 	LEFT JOIN LATERAL (
 		SELECT true AS waits FROM deliveries p
@@ -44,7 +46,9 @@ WITH input AS (
 		  AND p.next_attempt_at IS NOT NULL -- pending; see migration 002
 		LIMIT 1
 	) AS w ON i.order_key <> ''
-	WHERE w.waits IS NULL
+), first_in_line AS (
+	SELECT n, row_number() OVER (PARTITION BY organization_id ORDER BY n) AS k, organization_id
+	FROM probed WHERE NOT waits
 ), taken AS (
 	SELECT f.n FROM first_in_line f
 	JOIN unnest($15::bigint[], $16::int[]) AS r(org, room) ON r.org = f.organization_id
@@ -58,7 +62,8 @@ WITH input AS (
 	ORDER BY ev.seq
 	RETURNING id, seq, lease_until
 )
-SELECT id, seq FROM dl WHERE lease_until IS NOT NULL`
+SELECT id, seq, lease_until IS NOT NULL FROM dl
+WHERE lease_until IS NOT NULL OR id IN (SELECT delivery_id FROM probed WHERE waits)`
 
 func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.Time, take store.Take) ([]store.Inserted, []store.Claimed, error) {
 	out := make([]store.Inserted, len(events))
@@ -87,10 +92,48 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 		}
 	}
 	s.faults.Clear() // a publish commits again
-	if store.Announces(out) {
-		s.announce(ctx) // the rest is for any node's claim
-	}
+	s.announceInserted(ctx, events, out)
 	return out, taken, nil
+}
+
+// stillWaitsQuery asks, after an insert's commit, whether every delivery
+// it made that waited ($3, by ID) still waits: whether the first pending
+// delivery of its key ($1, $2) is another (or none is pending: it was
+// sent meanwhile). One probe of deliveries_order per key.
+const stillWaitsQuery = `
+SELECT coalesce(bool_and(coalesce((
+	SELECT p.id FROM deliveries p
+	WHERE p.organization_id = k.org AND p.order_key = k.key AND p.next_attempt_at IS NOT NULL -- pending; see migration 002
+	ORDER BY p.seq LIMIT 1), '') <> k.id), true)
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS k(org, key, id)`
+
+// announceInserted announces an insert's pending deliveries for any
+// node's claim (store.Announces). Those that waited behind a pending
+// delivery of their key are not announced: the write that ends that one
+// hands them over. But that write may have read the key before this insert
+// committed, and committed after the insert read it as pending: then
+// neither saw the other, and nothing would announce them. So they are
+// asked about once more, now that the insert has committed, and announced
+// unless all still wait (or if the question fails).
+func (s *Store) announceInserted(ctx context.Context, events []otw.Event, out []store.Inserted) {
+	if store.Announces(out) {
+		s.announce(ctx)
+		return
+	}
+	var orgs []int64
+	var keys, ids []string
+	for i := range out {
+		if out[i].Waits {
+			orgs, keys, ids = append(orgs, events[i].OrganizationID), append(keys, events[i].OrderKey), append(ids, out[i].DeliveryID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	var wait bool
+	if err := s.pool.QueryRow(ctx, stillWaitsQuery, orgs, keys, ids).Scan(&wait); err != nil || !wait {
+		s.announce(ctx)
+	}
 }
 
 // insertTx is InsertEvents within tx, for the inserts that need one (an
@@ -118,7 +161,9 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 	for _, i := range fresh {
 		statuses[i], out[i].NotDelivered = routes[events[i].OrganizationID].Decide(&events[i])
 	}
-	want := take.Candidates(events, func(i int) bool { return statuses[i] == otw.DeliveryPending })
+	pending := func(i int) bool { return statuses[i] == otw.DeliveryPending }
+	want := take.Candidates(events, pending)
+	store.MarkWaitsInCall(events, out, pending)
 	roomOrgs, rooms := make([]int64, 0, len(take.Room)), make([]int32, 0, len(take.Room))
 	for org, n := range take.Room {
 		roomOrgs, rooms = append(roomOrgs, org), append(rooms, int32(n))
@@ -175,8 +220,13 @@ func insertRows(ctx context.Context, q querier, events []otw.Event, fresh []int,
 	}
 	var id string
 	var seq int64
-	if _, err := pgx.ForEachRow(rows, []any{&id, &seq}, func() error {
+	var took bool
+	if _, err := pgx.ForEachRow(rows, []any{&id, &seq, &took}, func() error {
 		i := byDelivery[id]
+		if !took {
+			out[i].Waits = true
+			return nil
+		}
 		out[i].Taken = true
 		taken = append(taken, routes[events[i].OrganizationID].Taken(&events[i], id, seq, take.LeaseUntil, now))
 		return nil

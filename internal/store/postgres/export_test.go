@@ -1,6 +1,13 @@
 package postgres
 
-import "github.com/jackc/pgx/v5"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/onetalk/onetalk-webhooks/internal/otw"
+	"github.com/onetalk/onetalk-webhooks/internal/store"
+)
 
 // InsertEventsQuery is the insert statement, for the test of its plan.
 const InsertEventsQuery = insertEventsQuery
@@ -24,3 +31,9 @@ const (
 
 // NextOfKeysQuery is the completion's hand-off, for the test of its plan.
 const NextOfKeysQuery = nextOfKeysQuery
+
+// AnnounceInserted is what InsertEvents does after its commit, for the
+// test of the race it closes.
+func (s *Store) AnnounceInserted(ctx context.Context, events []otw.Event, out []store.Inserted) {
+	s.announceInserted(ctx, events, out)
+}

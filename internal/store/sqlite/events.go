@@ -60,11 +60,16 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, events []otw.Event, ou
 	probe := s.stmt(ctx, tx, pendingKeyQuery)
 	want, err := take.Choose(events, func(i int) bool { return statuses[i] == otw.DeliveryPending }, func(i int) (waiting bool, err error) {
 		err = probe.QueryRowContext(ctx, events[i].OrganizationID, events[i].OrderKey).Scan(&waiting)
+		// A completion that ends the delivery it waits behind commits
+		// after this transaction (one writer) and hands it over from
+		// there (takeNext): no need to announce it.
+		out[i].Waits = waiting
 		return waiting, err
 	})
 	if err != nil {
 		return taken, err
 	}
+	store.MarkWaitsInCall(events, out, func(i int) bool { return statuses[i] == otw.DeliveryPending })
 	var dels []pendingDelivery
 	for _, i := range fresh {
 		if statuses[i] == "" {

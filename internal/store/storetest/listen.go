@@ -27,6 +27,35 @@ var listenTests = map[string]func(*testing.T, store.Store){
 		}
 		l.wantWoken(t, "an insert that took one of its two deliveries")
 	},
+	"InsertWaitingBehindItsKeyIsSilent": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		take := store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 2}}
+		// The first of m:1 is taken; the second waits behind it in the
+		// same call.
+		in, taken, err := s.InsertEvents(t.Context(), []otw.Event{event(org1, "case_resolved", "m:1", t0), event(org1, "case_resolved", "m:1", t0)}, t0, take)
+		if err != nil || len(taken) != 1 || !in[0].Taken || in[0].Waits || in[1].Taken || !in[1].Waits {
+			t.Fatalf("inserted %+v, took %d, %v; want the first taken, the second waiting", in, len(taken), err)
+		}
+		l := listen(t, s)
+		// A third waits behind the two, pending from an earlier call.
+		in, taken, err = s.InsertEvents(t.Context(), []otw.Event{event(org1, "case_resolved", "m:1", t0)}, t0, take)
+		if err != nil || len(taken) != 0 || !in[0].Waits {
+			t.Fatalf("inserted %+v, took %d, %v; want it waiting", in, len(taken), err)
+		}
+		l.wantSilent(t, "an insert whose only delivery waits behind its key")
+		// One waits, the other, of a key of its own, is taken.
+		in, taken, err = s.InsertEvents(t.Context(), []otw.Event{event(org1, "case_resolved", "m:1", t0), event(org1, "case_resolved", "m:2", t0)},
+			t0, store.Take{LeaseUntil: t0.Add(time.Minute), Room: map[int64]int{org1: 1}})
+		if err != nil || len(taken) != 1 || !in[0].Waits || !in[1].Taken {
+			t.Fatalf("inserted %+v, took %d, %v; want the first waiting, the second taken", in, len(taken), err)
+		}
+		l.wantSilent(t, "an insert whose deliveries were taken or wait")
+		// Without a Take nothing is asked: pending, not known to wait.
+		if in := insert(t, s, t0, event(org1, "case_resolved", "m:1", t0)); in[0].Waits {
+			t.Fatalf("inserted %+v; want Waits unknown (false) without a Take", in)
+		}
+		l.wantWoken(t, "an insert that did not ask whether its delivery waits")
+	},
 	"InsertAllTakenIsSilent": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		l := listen(t, s)
