@@ -23,7 +23,6 @@ func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.
 	}
 	slices.SortFunc(order, func(i, j int) int { return cmp.Compare(c.Disable[i].OrganizationID, c.Disable[j].OrganizationID) })
 	var out []store.Inserted
-	var taken []store.Claimed
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if len(c.Results) > 0 {
 			if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -45,13 +44,7 @@ func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.
 				return err
 			}
 		}
-		if len(next.keys) == 0 {
-			return nil
-		}
-		// Last: a webhook disabled above hands nothing over.
-		var err error
-		taken, err = next.collect(tx.Query(ctx, nextOfKeysQuery, next.args()...))
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -59,5 +52,6 @@ func (s *Store) completeWithEffects(ctx context.Context, b *pgx.Batch, c *store.
 	if store.Announces(out) {
 		s.announce(ctx) // for any node's claim
 	}
-	return taken, nil
+	// After the commit: a webhook disabled above hands nothing over.
+	return s.handOver(ctx, next), nil
 }

@@ -200,33 +200,36 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]sto
 	if c.Effects() {
 		return s.completeWithEffects(ctx, b, &c, next)
 	}
-	if len(next.keys) == 0 {
-		return nil, s.failed(s.pool.SendBatch(ctx, b).Close())
-	}
-	next.queue(b)
-	br := s.pool.SendBatch(ctx, b)
-	var err error
-	for range b.Len() - 1 {
-		if _, err = br.Exec(); err != nil {
-			break
-		}
-	}
-	var taken []store.Claimed
-	if err == nil {
-		taken, err = next.collect(br.Query())
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, s.failed(err)
 	}
-	return taken, nil
+	return s.handOver(ctx, next), nil
+}
+
+// handOver runs a committed completion's hand-off (nextOfKeysQuery) as a
+// statement of its own, after the commit. An insert that read a key's next
+// delivery as waiting behind the one the completion ended either committed
+// before this statement began, which then finds it, or asks again after
+// its commit and finds the completion committed (announceInserted). Run
+// inside the completion's transaction, the hand-off could begin before the
+// insert committed and the completion commit after the insert asked again:
+// neither would see the other, and the delivery would wait for a poll. A
+// failed read announces, so that a claim looks.
+func (s *Store) handOver(ctx context.Context, next nextOfKeys) []store.Claimed {
+	if len(next.keys) == 0 {
+		return nil
+	}
+	taken, err := next.collect(s.pool.Query(ctx, nextOfKeysQuery, next.args()...))
+	if err != nil {
+		s.announce(ctx)
+		return nil
+	}
+	return taken
 }
 
 // nextOfKeysQuery leases the next delivery of each order key ($2, $3) that
-// a completion let go (store.Completion.Take), in the completion's
-// transaction: the key's earliest pending delivery, when it is due at $1,
+// a completion let go (store.Completion.Take), after its commit (see
+// handOver): the key's earliest pending delivery, when it is due at $1,
 // not leased, and its webhook switched on and active, until $4. The
 // pending and lease tests are made again on the row it updates, so a claim
 // or write of another node meanwhile keeps it from being leased twice; the
@@ -271,14 +274,6 @@ func (n nextOfKeys) args() []any {
 	}
 	return []any{n.now, orgs, keys, n.leaseUntil}
 }
-
-func (n nextOfKeys) queue(b *pgx.Batch) {
-	b.Queue(plannedOnce)
-	b.Queue(nextOfKeysQuery, n.args()...)
-}
-
-// plannedOnce undoes plannedForTheseRows for the statements after it.
-const plannedOnce = `SELECT set_config('plan_cache_mode', 'auto', true)`
 
 // collect reads what the statement leased, as a claim's rows are read.
 func (n nextOfKeys) collect(rows pgx.Rows, err error) ([]store.Claimed, error) {

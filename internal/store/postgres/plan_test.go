@@ -208,7 +208,7 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 
 // The completion's hand-off finds each key's next delivery through
 // deliveries_order, and leases it by primary key, with the generic plan it
-// keeps (it runs after plannedOnce): here that plan is cached while the
+// keeps (it runs on its own, after the commit): here that plan is cached while the
 // tables are empty, as a connection caches it on a new database, and must
 // still probe the index once 30,000 deliveries are stored and no
 // statistics gathered.

@@ -218,8 +218,10 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]sto
 // completion let go (store.Completion.Take). It reads after the commit and
 // leases in memory under the claim's lock: a claim either ran before, and
 // then read the key as blocked or leased what takeNext now finds leased,
-// or runs after and finds the lease. A failed read takes nothing: claims
-// find the deliveries.
+// or runs after and finds the lease. An insert that read the key as
+// waiting committed before this read (one writer), which finds its
+// delivery. A failed read takes nothing and announces: claims find the
+// deliveries.
 func (s *Store) takeNext(ctx context.Context, c *store.Completion, ended []bool) ([]store.Claimed, error) {
 	keys := c.Take.Keys(c.Results, ended)
 	if len(keys) == 0 {
@@ -240,7 +242,9 @@ func (s *Store) takeNext(ctx context.Context, c *store.Completion, ended []bool)
 			if err == sql.ErrNoRows {
 				continue
 			}
-			break // the rest is left to claims
+			// The rest is left to claims, which the announcement wakes.
+			s.announcer.Announce()
+			break
 		}
 		if due > now || s.leases.active(cl.DeliverySeq, now) {
 			continue
