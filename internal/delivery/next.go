@@ -41,6 +41,9 @@ func (d *Dispatcher) handOverNext(comp *store.Completion) (untried bool) {
 	if len(comp.Take.Room) > 0 && comp.Now.IsZero() {
 		comp.Now = d.cfg.Now()
 	}
+	// A key's next delivery may be inserted while the write runs, after
+	// Now: it is due by the time the hand-off reads it.
+	comp.Take.Clock = d.cfg.Now
 	for org, n := range want {
 		if comp.Take.Room[org] < n {
 			return true

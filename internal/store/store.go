@@ -289,6 +289,20 @@ type Inserted struct {
 type Take struct {
 	LeaseUntil time.Time
 	Room       map[int64]int
+	// Clock, for a completion's hand-off, tells the time by which the
+	// next delivery of a key must be due, read as the hand-off reads the
+	// key, after the write commits: a delivery inserted while the write
+	// ran is due by then, though not by the completion's Now (nil: Now).
+	Clock func() time.Time
+}
+
+// HandOverAt is when a completion's hand-off tests whether a delivery is
+// due: by t.Clock now, or at the completion's Now without one.
+func (t Take) HandOverAt(now time.Time) time.Time {
+	if t.Clock != nil {
+		return t.Clock()
+	}
+	return now
 }
 
 // OrderKey is an organization's order key.

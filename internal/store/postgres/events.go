@@ -99,7 +99,9 @@ func (s *Store) InsertEvents(ctx context.Context, events []otw.Event, now time.T
 // stillWaitsQuery asks, after an insert's commit, whether every delivery
 // it made that waited ($3, by ID) still waits: whether the first pending
 // delivery of its key ($1, $2) is another (or none is pending: it was
-// sent meanwhile). One probe of deliveries_order per key.
+// sent meanwhile). One probe of deliveries_order per key, by a plan made
+// once per connection (plannedByIndex, TestStillWaitsProbesTheOrderIndex):
+// planned anew it cost 0.6 ms of the server's time per insert.
 const stillWaitsQuery = `
 SELECT coalesce(bool_and(coalesce((
 	SELECT p.id FROM deliveries p
@@ -131,7 +133,10 @@ func (s *Store) announceInserted(ctx context.Context, events []otw.Event, out []
 		return
 	}
 	var wait bool
-	if err := s.pool.QueryRow(ctx, stillWaitsQuery, orgs, keys, ids).Scan(&wait); err != nil || !wait {
+	b := &pgx.Batch{} // one round trip, one implicit transaction
+	b.Queue(plannedByIndex)
+	b.Queue(stillWaitsQuery, orgs, keys, ids).QueryRow(func(row pgx.Row) error { return row.Scan(&wait) })
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil || !wait {
 		s.announce(ctx)
 	}
 }

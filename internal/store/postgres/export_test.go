@@ -22,12 +22,16 @@ func WithQueryTracer(tracer pgx.QueryTracer) Option {
 }
 
 // OutcomesQuery moves delivered and failed deliveries, and
-// PlannedForTheseRows is what the outcomes' write sends first, for the
-// test of their plan.
+// PlannedByIndex is what the outcomes' write sends first, for the test of
+// their plan.
 const (
-	OutcomesQuery       = outcomesQuery
-	PlannedForTheseRows = plannedForTheseRows
+	OutcomesQuery  = outcomesQuery
+	PlannedByIndex = plannedByIndex
 )
+
+// StillWaitsQuery is the insert's question after its commit, for the test
+// of its plan.
+const StillWaitsQuery = stillWaitsQuery
 
 // NextOfKeysQuery is the completion's hand-off, for the test of its plan.
 const NextOfKeysQuery = nextOfKeysQuery

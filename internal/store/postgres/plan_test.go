@@ -165,12 +165,14 @@ func wantAttemptsIndex(t *testing.T, conn *pgx.Conn, now time.Time, what, mode s
 }
 
 // An outcome's write finds each delivery by its primary key, however few
-// rows the tables held when PostgreSQL cached the statement's generic plan:
-// the write asks for a plan of its own rows first (PlannedForTheseRows).
-// Here the statement's generic plan is cached on small tables, as a
-// connection caches it after a few writes to a new database; with 30,000
-// deliveries stored since and no statistics gathered, that plan would join
-// the outcomes to every delivery by a sequential scan.
+// rows the tables held when its connection made the statement's plan. The
+// write has it planned once per connection (PlannedByIndex: a generic plan,
+// made with hash and merge joins and sequential scans off), so here that
+// plan is made while the tables are small, as a connection makes it at its
+// first write to a new database, and must still look the deliveries up by
+// primary key once 30,000 are stored and no statistics gathered. The plan
+// PostgreSQL makes there by default joins the outcomes to every delivery by
+// a sequential scan.
 func TestOutcomesLookUpTheirRows(t *testing.T) {
 	url := newSchema(t)
 	s := open(t, url)
@@ -189,21 +191,27 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 		arr(nums, "int[]"), arr(nulls, "bigint[]"), arr(nulls, "int[]"), arr(texts, "text[]"), arr(nulls, "bigint[]"),
 		arr(times, "bigint[]"), arr(times, "bigint[]")}, ", ") + ")"
 	fill(t, s, 0, 4, now) // a new database's first minutes
-	cacheGenericPlan(t, conn,
-		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS "+postgres.OutcomesQuery, execute)
-	fill(t, s, 4, 56, now)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, postgres.PlannedForTheseRows); err != nil {
-		t.Fatal(err)
+	for _, q := range []string{postgres.PlannedByIndex,
+		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS " + postgres.OutcomesQuery} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
-	plan := explain(t, conn, tx, execute, pgx.QueryExecModeSimpleProtocol)
-	if strings.Contains(plan, "Seq Scan on deliveries") || !strings.Contains(plan, "deliveries_pkey") {
-		t.Fatalf("the outcomes' write does not find its deliveries by primary key:\n%s", plan)
+	check := func(when string) {
+		t.Helper()
+		plan := explain(t, conn, tx, execute, pgx.QueryExecModeSimpleProtocol)
+		if strings.Contains(plan, "Seq Scan on deliveries") || !strings.Contains(plan, "deliveries_pkey") {
+			t.Fatalf("%s: the outcomes' write does not find its deliveries by primary key:\n%s", when, plan)
+		}
 	}
+	check("2,000 deliveries") // the plan is made and cached here
+	fill(t, s, 4, 56, now)
+	check("30,000 deliveries")
 }
 
 // The completion's hand-off finds each key's next delivery through
@@ -226,4 +234,37 @@ func TestNextOfKeysProbesTheOrderIndex(t *testing.T) {
 		strings.Contains(plan, "deliveries_due") || !strings.Contains(plan, "deliveries_pkey") {
 		t.Fatalf("the hand-off does not probe deliveries_order for each key and lease by primary key:\n%s", plan)
 	}
+}
+
+// The question an insert asks after its commit, whether what waited still
+// waits, probes deliveries_order once per key, with the plan its connection
+// makes once (PlannedByIndex): here made while the tables are small, and
+// used again once 30,000 deliveries are pending without statistics.
+func TestStillWaitsProbesTheOrderIndex(t *testing.T) {
+	url := newSchema(t)
+	s := open(t, url)
+	newOrg(t, s, 1)
+	conn := connect(t, url)
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, q := range []string{postgres.PlannedByIndex, "PREPARE still(bigint[], text[], text[]) AS " + postgres.StillWaitsQuery} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	execute := `EXPLAIN EXECUTE still('{1,1}'::bigint[], '{"m:0-1","m:0-2"}'::text[], '{"dlv_a","dlv_b"}'::text[])`
+	check := func(when string) {
+		t.Helper()
+		plan := explain(t, conn, tx, execute, pgx.QueryExecModeSimpleProtocol)
+		if strings.Contains(plan, "Seq Scan on deliveries") || strings.Contains(plan, "deliveries_due") || !strings.Contains(plan, "deliveries_order") {
+			t.Fatalf("%s: the question does not probe deliveries_order:\n%s", when, plan)
+		}
+	}
+	check("empty tables") // the plan is made and cached here
+	fill(t, s, 0, 60, t0)
+	check("30,000 pending")
 }

@@ -229,7 +229,7 @@ func (s *Store) takeNext(ctx context.Context, c *store.Completion, ended []bool)
 	}
 	s.claiming.Lock()
 	defer s.claiming.Unlock()
-	now := ms(c.Now)
+	now := ms(c.Take.HandOverAt(c.Now))
 	var taken []store.Claimed
 	for _, k := range keys {
 		cl := store.Claimed{Lease: store.Lease{LeaseUntil: store.Millis(c.Take.LeaseUntil)}, OrganizationID: k.OrganizationID, OrderKey: k.OrderKey}

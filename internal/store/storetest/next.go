@@ -86,6 +86,19 @@ var nextTests = map[string]func(*testing.T, store.Store){
 		}
 		claimOne(t, s, later, next)
 	},
+	"DueByTheClockAtTheHandOver": func(t *testing.T, s store.Store) {
+		newSubscribedOrg(t, s, org1)
+		head := deliver(t, s, org1, "m:1", t0)
+		c := claimOne(t, s, t0, head)
+		// Inserted while the write of the head runs: after its Now.
+		later := t0.Add(time.Second)
+		next := deliver(t, s, org1, "m:1", later)
+		take := store.Take{LeaseUntil: later.Add(time.Minute), Room: map[int64]int{org1: 5}, Clock: func() time.Time { return later }}
+		taken := completeAll(t, s, store.Completion{Now: t0, Take: take, Results: []store.AttemptResult{result(c, otw.DeliverySucceeded, 200, t0)}})
+		if ids := claimedIDs(taken); !slices.Equal(ids, []string{next}) {
+			t.Fatalf("handed over %v, want %s: due by the Take's clock when the hand-off reads it", ids, next)
+		}
+	},
 	"NotForAWebhookDisabledByTheWrite": func(t *testing.T, s store.Store) {
 		newSubscribedOrg(t, s, org1)
 		head := deliver(t, s, org1, "m:1", t0)
