@@ -272,7 +272,11 @@ func (c *completer) written(ctx context.Context, outcomes []outcome, untried boo
 		d.wakeForRetry(retry)
 	}
 	if untried {
+		// Woken whatever drained says: a claim that read before this
+		// write committed may set it again as it ends, and the wake-up,
+		// which waits for the loop, has it claim once more.
 		d.undrain()
+		d.wakeLoop()
 	}
 	if early {
 		d.earlyWritten(outcomes)
