@@ -1,6 +1,9 @@
 package delivery
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // When the claim loop wakes. Run's loop claims, then sleeps until the
 // earliest retry this node scheduled, PollInterval at most, which finds
@@ -95,16 +98,10 @@ func (d *Dispatcher) wakeForRetry(t time.Time) {
 func (d *Dispatcher) freeWorkers(batch []outcome, disable map[int64]string) {
 	d.mu.Lock()
 	d.releaseLocked(batch, disable)
-	short := false
-	for _, o := range batch {
-		if d.drained {
-			break // see Dispatcher.drained
-		}
-		if len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook {
-			short = true
-			break
-		}
-	}
+	// After a claim that found nothing, none is needed (Dispatcher.drained).
+	short := !d.drained && slices.ContainsFunc(batch, func(o outcome) bool {
+		return len(d.waiting[o.result.OrganizationID]) < d.cfg.PerWebhook
+	})
 	d.mu.Unlock()
 	d.startWaiting()
 	if short {

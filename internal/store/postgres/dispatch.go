@@ -172,7 +172,7 @@ func (s *Store) CompleteAttempts(ctx context.Context, c store.Completion) ([]sto
 	for i, r := range results {
 		ended[i] = r.Status != otw.DeliveryPending
 	}
-	next := nextOfKeys{keys: c.Take.Keys(results, ended), take: c.Take, now: c.Now, leaseUntil: ms(c.Take.LeaseUntil)}
+	next := nextOfKeys{keys: c.Take.Keys(results, ended), take: c.Take, now: c.Now}
 	// In seq order, so two calls touching the same rows lock them in the
 	// same order.
 	results = slices.Clone(results)
@@ -273,13 +273,13 @@ WITH k AS (
 )
 ` + leasedRows + `ORDER BY l.seq`
 
-// nextOfKeys is a completion's hand-off: the keys it tries, at now, for a
-// lease until leaseUntil (Unix ms).
+// nextOfKeys is a completion's hand-off: the keys it tries, due by
+// take.HandOverAt(now) (the completion's Now), for a lease until
+// take.LeaseUntil.
 type nextOfKeys struct {
-	keys       []store.OrderKey
-	take       store.Take
-	now        time.Time // the completion's
-	leaseUntil int64
+	keys []store.OrderKey
+	take store.Take
+	now  time.Time // the completion's
 }
 
 func (n nextOfKeys) args() []any {
@@ -287,7 +287,7 @@ func (n nextOfKeys) args() []any {
 	for i, k := range n.keys {
 		orgs[i], keys[i] = k.OrganizationID, k.OrderKey
 	}
-	return []any{ms(n.take.HandOverAt(n.now)), orgs, keys, n.leaseUntil}
+	return []any{ms(n.take.HandOverAt(n.now)), orgs, keys, ms(n.take.LeaseUntil)}
 }
 
 // collect reads what the statement leased, as a claim's rows are read.
@@ -296,7 +296,7 @@ func (n nextOfKeys) collect(rows pgx.Rows, err error) ([]store.Claimed, error) {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Claimed, error) {
-		return scanClaimed(row, n.leaseUntil)
+		return scanClaimed(row, ms(n.take.LeaseUntil))
 	})
 }
 

@@ -65,6 +65,26 @@ func fill(t *testing.T, s store.Store, first, rounds int, createdAt time.Time) {
 	}
 }
 
+// preparedByIndex opens a transaction on conn (rolled back when t ends)
+// with the planner settings the store sends before the statement
+// (PlannedByIndex), and prepares it there: the first EXPLAIN EXECUTE in tx
+// makes the plan the connection then keeps.
+func preparedByIndex(t *testing.T, conn *pgx.Conn, prepare string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	for _, q := range []string{postgres.PlannedByIndex, prepare} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tx
+}
+
 // cacheGenericPlan prepares a statement on conn and has PostgreSQL make and
 // cache its generic plan now, by running execute (an EXPLAIN EXECUTE of
 // it) once: as PostgreSQL's choice comes to after five runs, the plan
@@ -178,7 +198,6 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 	s := open(t, url)
 	newOrg(t, s, 1)
 	conn := connect(t, url)
-	ctx := context.Background()
 	now := time.Now()
 	// 64 outcomes, as SQL literals: EXPLAIN EXECUTE takes no parameters.
 	var seqs, times, statuses, nums, nulls, texts []string
@@ -191,17 +210,8 @@ func TestOutcomesLookUpTheirRows(t *testing.T) {
 		arr(nums, "int[]"), arr(nulls, "bigint[]"), arr(nulls, "int[]"), arr(texts, "text[]"), arr(nulls, "bigint[]"),
 		arr(times, "bigint[]"), arr(times, "bigint[]")}, ", ") + ")"
 	fill(t, s, 0, 4, now) // a new database's first minutes
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	for _, q := range []string{postgres.PlannedByIndex,
-		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS " + postgres.OutcomesQuery} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tx := preparedByIndex(t, conn,
+		"PREPARE outcomes(bigint[], bigint[], text[], int[], bigint[], int[], text[], bigint[], bigint[], bigint[]) AS "+postgres.OutcomesQuery)
 	check := func(when string) {
 		t.Helper()
 		plan := explain(t, conn, tx, execute, pgx.QueryExecModeSimpleProtocol)
@@ -245,17 +255,7 @@ func TestStillWaitsProbesTheOrderIndex(t *testing.T) {
 	s := open(t, url)
 	newOrg(t, s, 1)
 	conn := connect(t, url)
-	ctx := context.Background()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	for _, q := range []string{postgres.PlannedByIndex, "PREPARE still(bigint[], text[], text[]) AS " + postgres.StillWaitsQuery} {
-		if _, err := tx.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tx := preparedByIndex(t, conn, "PREPARE still(bigint[], text[], text[]) AS "+postgres.StillWaitsQuery)
 	execute := `EXPLAIN EXECUTE still('{1,1}'::bigint[], '{"m:0-1","m:0-2"}'::text[], '{"dlv_a","dlv_b"}'::text[])`
 	check := func(when string) {
 		t.Helper()

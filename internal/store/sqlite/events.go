@@ -58,7 +58,8 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, events []otw.Event, ou
 	// The hand-off rule (store.Take), asking this transaction whether
 	// a key has a pending delivery: the call's own are not stored yet.
 	probe := s.stmt(ctx, tx, pendingKeyQuery)
-	want, err := take.Choose(events, func(i int) bool { return statuses[i] == otw.DeliveryPending }, func(i int) (waiting bool, err error) {
+	pending := func(i int) bool { return statuses[i] == otw.DeliveryPending }
+	want, err := take.Choose(events, pending, func(i int) (waiting bool, err error) {
 		err = probe.QueryRowContext(ctx, events[i].OrganizationID, events[i].OrderKey).Scan(&waiting)
 		// A completion that ends the delivery it waits behind commits
 		// after this transaction (one writer) and hands it over from
@@ -69,7 +70,7 @@ func (s *Store) insertTx(ctx context.Context, tx *sql.Tx, events []otw.Event, ou
 	if err != nil {
 		return taken, err
 	}
-	store.MarkWaitsInCall(events, out, func(i int) bool { return statuses[i] == otw.DeliveryPending })
+	store.MarkWaitsInCall(events, out, pending)
 	var dels []pendingDelivery
 	for _, i := range fresh {
 		if statuses[i] == "" {
